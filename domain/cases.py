@@ -1,0 +1,573 @@
+"""The life cycle shared by a supervision item and a task: every step an event.
+
+``SupervisionItem`` (the registering office's record) and ``Task`` (a receiving office's own
+record of an item assigned to it) go through the same steps; they differ in how they start and
+in who their *assigning office* is: the office whose decisions (accepting a completion,
+granting an extension, ordering rectification) bind them.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Final
+
+from eventsourcing.domain import Aggregate
+
+from domain import errors
+from domain.assignment import Assignee, check_assignees
+from domain.values import (
+    FINDING_KINDS,
+    Actor,
+    business_date,
+    require_choice,
+    require_text,
+)
+
+OPEN_FOR_REPORTS: Final = ("acknowledged", "in_progress")
+RECTIFICATION_STATES: Final = ("none", "ordered", "reported", "accepted")
+
+
+def check_percent(percent: int) -> int:
+    if isinstance(percent, bool) or not isinstance(percent, int) or not 0 <= percent <= 100:
+        raise errors.InvalidFieldError("percent", "must be a whole number from 0 to 100")
+    return percent
+
+
+def check_attachments(attachments: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Attachment metadata only (name, size, media type); the files live elsewhere."""
+    for a in attachments:
+        if not isinstance(a, dict) or not str(a.get("name", "")).strip():
+            raise errors.InvalidFieldError("attachments", "each attachment needs a name")
+    return [dict(a) for a in attachments]
+
+
+class Case(Aggregate):
+    """Base of ``SupervisionItem`` and ``Task``; not stored on its own."""
+
+    class Event(Aggregate.Event):
+        actor: Actor
+
+    # -- 交办 / 分解 --------------------------------------------------------------------
+    class Assigned(Event):
+        """Carries the item's brief, so the receiving office can create its task from it."""
+
+        assignees: list[Assignee]
+        deadline: date
+        responsible_person: str
+        title: str
+        objective: str
+        content: str
+        source_kind: str
+        source_ref: str
+        issued_on: date
+        importance: int
+        urgency: int
+        root_office: str
+        root_id: str
+
+        def apply(self, aggregate: Aggregate) -> None:
+            assert isinstance(aggregate, Case)
+            aggregate.assignments.extend(
+                {
+                    "kind": a.kind,
+                    "target": a.target,
+                    "role": a.role,
+                    "deadline": self.deadline.isoformat(),
+                }
+                for a in self.assignees
+            )
+
+    # -- 签收, 进展, 办结 ----------------------------------------------------------------
+    class Acknowledged(Event):
+        def apply(self, aggregate: Aggregate) -> None:
+            assert isinstance(aggregate, Case)
+            aggregate.status = "acknowledged"
+            aggregate.acknowledged_at = self.timestamp
+
+    class ProgressReported(Event):
+        text: str
+        percent: int
+        attachments: list[dict[str, Any]]
+
+        def apply(self, aggregate: Aggregate) -> None:
+            assert isinstance(aggregate, Case)
+            aggregate.status = "in_progress"
+            aggregate.progress_percent = self.percent
+            aggregate.last_report = self.text
+
+    class CompletionReported(Event):
+        text: str
+        attachments: list[dict[str, Any]]
+
+        def apply(self, aggregate: Aggregate) -> None:
+            assert isinstance(aggregate, Case)
+            aggregate.status = "completion_reported"
+            aggregate.last_report = self.text
+            aggregate.completion_reported_on = business_date(self.timestamp)
+
+    # -- 审核 ---------------------------------------------------------------------------
+    class CompletionAccepted(Event):
+        comment: str
+
+        def apply(self, aggregate: Aggregate) -> None:
+            assert isinstance(aggregate, Case)
+            aggregate.status = "completed"
+            aggregate.progress_percent = 100
+
+    class CompletionReturned(Event):
+        reason: str
+
+        def apply(self, aggregate: Aggregate) -> None:
+            assert isinstance(aggregate, Case)
+            aggregate.status = "in_progress"
+            aggregate.completion_reported_on = None
+
+    # -- 延期 ---------------------------------------------------------------------------
+    class ExtensionRequested(Event):
+        new_deadline: date
+        reason: str
+        progress: str
+
+        def apply(self, aggregate: Aggregate) -> None:
+            assert isinstance(aggregate, Case)
+            aggregate.pending_extension = self.new_deadline
+
+    class ExtensionGranted(Event):
+        new_deadline: date
+        comment: str
+
+        def apply(self, aggregate: Aggregate) -> None:
+            assert isinstance(aggregate, Case)
+            aggregate.deadline = self.new_deadline
+            aggregate.pending_extension = None
+            aggregate.extensions_granted += 1
+
+    class ExtensionDenied(Event):
+        reason: str
+
+        def apply(self, aggregate: Aggregate) -> None:
+            assert isinstance(aggregate, Case)
+            aggregate.pending_extension = None
+
+    # -- 催办, 督办, 表彰 ----------------------------------------------------------------
+    class Urged(Event):
+        message: str
+
+        def apply(self, aggregate: Aggregate) -> None:
+            assert isinstance(aggregate, Case)
+            aggregate.urge_count += 1
+
+    class Escalated(Event):
+        to: str
+        reason: str
+
+        def apply(self, aggregate: Aggregate) -> None:
+            assert isinstance(aggregate, Case)
+            aggregate.escalation_count += 1
+
+    class Commended(Event):
+        reason: str
+
+        def apply(self, aggregate: Aggregate) -> None:
+            assert isinstance(aggregate, Case)
+            aggregate.commendation_count += 1
+
+    # -- 督促整改 -----------------------------------------------------------------------
+    class RectificationOrdered(Event):
+        requirements: str
+        deadline: date | None
+
+        def apply(self, aggregate: Aggregate) -> None:
+            assert isinstance(aggregate, Case)
+            aggregate.rectification = "ordered"
+
+    class RectificationReported(Event):
+        text: str
+
+        def apply(self, aggregate: Aggregate) -> None:
+            assert isinstance(aggregate, Case)
+            aggregate.rectification = "reported"
+
+    class RectificationAccepted(Event):
+        comment: str
+
+        def apply(self, aggregate: Aggregate) -> None:
+            assert isinstance(aggregate, Case)
+            aggregate.rectification = "accepted"
+
+    # -- 销号 ---------------------------------------------------------------------------
+    class Closed(Event):
+        reason: str
+        leader_closure: bool
+
+        def apply(self, aggregate: Aggregate) -> None:
+            assert isinstance(aggregate, Case)
+            aggregate.status = "closed"
+
+    class Reopened(Event):
+        reason: str
+
+        def apply(self, aggregate: Aggregate) -> None:
+            assert isinstance(aggregate, Case)
+            aggregate.status = "in_progress" if aggregate.acknowledged_at else aggregate.initial
+            aggregate.completion_reported_on = None
+
+    # -- 经验与问题, 公开 ----------------------------------------------------------------
+    class FindingRecorded(Event):
+        kind: str
+        text: str
+        recommendation: str
+
+        def apply(self, aggregate: Aggregate) -> None:
+            assert isinstance(aggregate, Case)
+            aggregate.finding_count += 1
+
+    class Published(Event):
+        summary: str
+
+        def apply(self, aggregate: Aggregate) -> None:
+            assert isinstance(aggregate, Case)
+            aggregate.published = True
+
+    class Unpublished(Event):
+        reason: str
+
+        def apply(self, aggregate: Aggregate) -> None:
+            assert isinstance(aggregate, Case)
+            aggregate.published = False
+
+    # -- state shared by items and tasks ----------------------------------------------
+    initial = "registered"
+
+    def _init_case(
+        self,
+        office: str,
+        title: str,
+        source_kind: str,
+        source_ref: str,
+        issued_on: date,
+        objective: str,
+        content: str,
+        executing_unit: str,
+        responsible_person: str,
+        deadline: date,
+        importance: int,
+        urgency: int,
+    ) -> None:
+        self.office = office
+        self.title = title
+        self.source_kind = source_kind
+        self.source_ref = source_ref
+        self.issued_on = issued_on
+        self.objective = objective
+        self.content = content
+        self.executing_unit = executing_unit
+        self.responsible_person = responsible_person
+        self.deadline = deadline
+        self.importance = importance
+        self.urgency = urgency
+        self.status = self.initial
+        self.acknowledged_at: datetime | None = None
+        self.assignments: list[dict[str, str]] = []
+        self.progress_percent = 0
+        self.last_report = ""
+        self.completion_reported_on: date | None = None
+        self.pending_extension: date | None = None
+        self.extensions_granted = 0
+        self.urge_count = 0
+        self.escalation_count = 0
+        self.commendation_count = 0
+        self.rectification = "none"
+        self.finding_count = 0
+        self.published = False
+
+    @property
+    def assigning_office(self) -> str:
+        """The office whose decisions bind this record."""
+        raise NotImplementedError
+
+    @property
+    def root(self) -> tuple[str, str]:
+        """(office, id) of the supervision item at the top of this record's chain."""
+        raise NotImplementedError
+
+    # -- commands ---------------------------------------------------------------------
+    def assign(
+        self,
+        actor: Actor,
+        at: datetime,
+        assignees: list[Assignee],
+        deadline: date | None = None,
+        responsible_person: str = "",
+    ) -> None:
+        self.check_may_assign()
+        already = {f"{a['kind']}:{a['target']}" for a in self.assignments}
+        check_assignees(assignees, self.office, already)
+        deadline = deadline or self.deadline
+        if deadline > self.deadline:
+            raise errors.AssignmentDeadlineError()
+        if deadline < self.issued_on:
+            raise errors.DeadlineBeforeIssueError()
+        root_office, root_id = self.root
+        self.trigger_event(
+            self.Assigned,
+            timestamp=at,
+            actor=actor,
+            assignees=list(assignees),
+            deadline=deadline,
+            responsible_person=responsible_person.strip() or self.responsible_person,
+            title=self.title,
+            objective=self.objective,
+            content=self.content,
+            source_kind=self.source_kind,
+            source_ref=self.source_ref,
+            issued_on=self.issued_on,
+            importance=self.importance,
+            urgency=self.urgency,
+            root_office=root_office,
+            root_id=root_id,
+        )
+
+    def acknowledge(self, actor: Actor, at: datetime) -> None:
+        self.check_not_closed()
+        if self.acknowledged_at is not None:
+            raise errors.AlreadyAcknowledgedError()
+        self.trigger_event(self.Acknowledged, timestamp=at, actor=actor)
+
+    def report_progress(
+        self,
+        actor: Actor,
+        at: datetime,
+        text: str,
+        percent: int,
+        attachments: list[dict[str, Any]] | None = None,
+    ) -> None:
+        self.check_open_for_reports()
+        self.trigger_event(
+            self.ProgressReported,
+            timestamp=at,
+            actor=actor,
+            text=require_text("text", text),
+            percent=check_percent(percent),
+            attachments=check_attachments(attachments or []),
+        )
+
+    def report_completion(
+        self, actor: Actor, at: datetime, text: str, attachments: list[dict[str, Any]] | None = None
+    ) -> None:
+        self.check_open_for_reports()
+        self.trigger_event(
+            self.CompletionReported,
+            timestamp=at,
+            actor=actor,
+            text=require_text("text", text),
+            attachments=check_attachments(attachments or []),
+        )
+
+    def accept_completion(self, actor: Actor, at: datetime, comment: str = "") -> None:
+        self.check_completion_pending(actor, "accept a completion")
+        self.trigger_event(
+            self.CompletionAccepted, timestamp=at, actor=actor, comment=comment.strip()
+        )
+
+    def return_completion(self, actor: Actor, at: datetime, reason: str) -> None:
+        self.check_completion_pending(actor, "return a completion")
+        self.trigger_event(
+            self.CompletionReturned,
+            timestamp=at,
+            actor=actor,
+            reason=require_text("reason", reason),
+        )
+
+    def request_extension(
+        self, actor: Actor, at: datetime, new_deadline: date, reason: str, progress: str = ""
+    ) -> None:
+        self.check_work_open()
+        if self.pending_extension is not None:
+            raise errors.ExtensionPendingError()
+        if business_date(at) > self.deadline:
+            raise errors.ExtensionAfterDeadlineError(self.deadline)
+        if new_deadline <= self.deadline:
+            raise errors.ExtensionNotLaterError(self.deadline)
+        self.trigger_event(
+            self.ExtensionRequested,
+            timestamp=at,
+            actor=actor,
+            new_deadline=new_deadline,
+            reason=require_text("reason", reason),
+            progress=progress.strip(),
+        )
+
+    def grant_extension(
+        self, actor: Actor, at: datetime, new_deadline: date | None = None, comment: str = ""
+    ) -> None:
+        self.check_extension_pending(actor, "grant an extension")
+        assert self.pending_extension is not None
+        new_deadline = new_deadline or self.pending_extension
+        if new_deadline <= self.deadline:
+            raise errors.ExtensionNotLaterError(self.deadline)
+        self.trigger_event(
+            self.ExtensionGranted,
+            timestamp=at,
+            actor=actor,
+            new_deadline=new_deadline,
+            comment=comment.strip(),
+        )
+
+    def deny_extension(self, actor: Actor, at: datetime, reason: str) -> None:
+        self.check_extension_pending(actor, "deny an extension")
+        self.trigger_event(
+            self.ExtensionDenied, timestamp=at, actor=actor, reason=require_text("reason", reason)
+        )
+
+    def urge(self, actor: Actor, at: datetime, message: str) -> None:
+        self.check_work_open()
+        self.trigger_event(
+            self.Urged, timestamp=at, actor=actor, message=require_text("message", message)
+        )
+
+    def escalate(self, actor: Actor, at: datetime, to: str, reason: str) -> None:
+        self.check_work_open()
+        self.trigger_event(
+            self.Escalated,
+            timestamp=at,
+            actor=actor,
+            to=require_text("to", to, 200),
+            reason=require_text("reason", reason),
+        )
+
+    def commend(self, actor: Actor, at: datetime, reason: str) -> None:
+        self.trigger_event(
+            self.Commended, timestamp=at, actor=actor, reason=require_text("reason", reason)
+        )
+
+    def order_rectification(
+        self, actor: Actor, at: datetime, requirements: str, deadline: date | None = None
+    ) -> None:
+        self.check_not_closed()
+        self.check_assigning_office(actor, "order rectification")
+        if self.rectification in ("ordered", "reported"):
+            raise errors.RectificationStateError("a rectification is already under way")
+        if deadline is not None and deadline < business_date(at):
+            raise errors.InvalidFieldError("deadline", "the rectification deadline is in the past")
+        self.trigger_event(
+            self.RectificationOrdered,
+            timestamp=at,
+            actor=actor,
+            requirements=require_text("requirements", requirements),
+            deadline=deadline,
+        )
+
+    def report_rectification(self, actor: Actor, at: datetime, text: str) -> None:
+        self.check_not_closed()
+        if self.rectification != "ordered":
+            raise errors.RectificationStateError("no rectification order is waiting for a report")
+        self.trigger_event(
+            self.RectificationReported, timestamp=at, actor=actor, text=require_text("text", text)
+        )
+
+    def accept_rectification(self, actor: Actor, at: datetime, comment: str = "") -> None:
+        self.check_not_closed()
+        self.check_assigning_office(actor, "accept a rectification")
+        if self.rectification != "reported":
+            raise errors.RectificationStateError("no rectification report is waiting for review")
+        self.trigger_event(
+            self.RectificationAccepted, timestamp=at, actor=actor, comment=comment.strip()
+        )
+
+    def close(
+        self, actor: Actor, at: datetime, reason: str = "", leader_closure: bool = False
+    ) -> None:
+        self.check_not_closed()
+        if leader_closure:
+            self.check_leader_closure(actor, reason)
+        elif self.status != "completed":
+            raise errors.CloseNotAllowedError(
+                "an item is closed only after its completion was accepted "
+                "(or by a leader's explicit closure with a reason)"
+            )
+        elif self.rectification in ("ordered", "reported"):
+            raise errors.CloseNotAllowedError("the rectification has not been accepted yet")
+        self.trigger_event(
+            self.Closed,
+            timestamp=at,
+            actor=actor,
+            reason=reason.strip(),
+            leader_closure=leader_closure,
+        )
+
+    def reopen(self, actor: Actor, at: datetime, reason: str) -> None:
+        if self.status != "closed":
+            raise errors.NotClosedError()
+        self.trigger_event(
+            self.Reopened, timestamp=at, actor=actor, reason=require_text("reason", reason)
+        )
+
+    def record_finding(
+        self, actor: Actor, at: datetime, kind: str, text: str, recommendation: str = ""
+    ) -> None:
+        self.trigger_event(
+            self.FindingRecorded,
+            timestamp=at,
+            actor=actor,
+            kind=require_choice("kind", kind, FINDING_KINDS),
+            text=require_text("text", text),
+            recommendation=recommendation.strip(),
+        )
+
+    def publish(self, actor: Actor, at: datetime, summary: str) -> None:
+        if self.published:
+            raise errors.PublicationStateError("the item is already published")
+        self.trigger_event(
+            self.Published, timestamp=at, actor=actor, summary=require_text("summary", summary)
+        )
+
+    def unpublish(self, actor: Actor, at: datetime, reason: str) -> None:
+        if not self.published:
+            raise errors.PublicationStateError("the item is not published")
+        self.trigger_event(
+            self.Unpublished, timestamp=at, actor=actor, reason=require_text("reason", reason)
+        )
+
+    # -- guards -----------------------------------------------------------------------
+    def check_may_assign(self) -> None:
+        self.check_work_open()
+
+    def check_not_closed(self) -> None:
+        if self.status == "closed":
+            raise errors.ItemClosedError()
+
+    def check_work_open(self) -> None:
+        """Work is pending: not closed and no completion accepted yet."""
+        self.check_not_closed()
+        if self.status == "completed":
+            raise errors.CompletionAlreadyAcceptedError()
+
+    def check_open_for_reports(self) -> None:
+        self.check_work_open()
+        if self.acknowledged_at is None:
+            raise errors.NotAcknowledgedError()
+        if self.status not in OPEN_FOR_REPORTS:
+            raise errors.NotOpenForReportsError(self.status.replace("_", " "))
+
+    def check_assigning_office(self, actor: Actor, decision: str) -> None:
+        if actor.office != self.assigning_office:
+            raise errors.NotAssigningOfficeError(decision, self.assigning_office)
+
+    def check_completion_pending(self, actor: Actor, decision: str) -> None:
+        self.check_not_closed()
+        self.check_assigning_office(actor, decision)
+        if self.status != "completion_reported":
+            raise errors.NoCompletionPendingError()
+
+    def check_extension_pending(self, actor: Actor, decision: str) -> None:
+        self.check_work_open()
+        self.check_assigning_office(actor, decision)
+        if self.pending_extension is None:
+            raise errors.NoExtensionPendingError()
+
+    def check_leader_closure(self, actor: Actor, reason: str) -> None:
+        if actor.role != "leader":
+            raise errors.CloseNotAllowedError("only a leader may close an item without completion")
+        self.check_assigning_office(actor, "close this item by a leader's decision")
+        require_text("reason", reason)

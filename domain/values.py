@@ -1,0 +1,81 @@
+"""Value objects and vocabularies shared by the aggregates."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from typing import Final, Protocol
+
+from domain.errors import InvalidFieldError
+
+CHINA_TZ: Final = timezone(timedelta(hours=8), "CST")
+
+SOURCE_KINDS: Final = ("decision", "document", "meeting", "instruction")
+"""重大决策部署, 政府文件, 会议决定, 领导批示."""
+
+OFFICE_LEVELS: Final = ("central", "ministry", "province", "prefecture", "county", "other")
+ROLES: Final = ("clerk", "supervisor", "leader", "auditor", "admin", "system")
+FINDING_KINDS: Final = ("experience", "problem")
+INSTRUCTION_DEFAULT_WORKING_DAYS: Final = 30
+
+OFFICE_CODE = re.compile(r"[a-z0-9-]{2,40}")
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who did it: a user of an office, acting in a role (``system`` for the engines)."""
+
+    user_id: str
+    office: str
+    role: str
+
+    def __post_init__(self) -> None:
+        require_text("actor.user_id", self.user_id)
+        require_text("actor.office", self.office)
+        if self.role not in ROLES:
+            raise InvalidFieldError("actor.role", f"must be one of {', '.join(ROLES)}")
+
+
+class WorkingCalendar(Protocol):
+    """The Chinese government working-day calendar, as the domain needs it."""
+
+    def add_working_days(self, start: date, n: int) -> date: ...
+
+    def is_working_day(self, day: date) -> bool: ...
+
+
+def business_date(at: datetime) -> date:
+    """The date in China on which an instant falls: deadlines are judged by it."""
+    return at.astimezone(CHINA_TZ).date()
+
+
+def require_text(field: str, value: str, max_length: int = 2000) -> str:
+    """Strip a text field and insist that it says something."""
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidFieldError(field, "is required")
+    value = value.strip()
+    if len(value) > max_length:
+        raise InvalidFieldError(field, f"is longer than {max_length} characters")
+    return value
+
+
+def require_choice(field: str, value: str, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        raise InvalidFieldError(field, f"must be one of {', '.join(choices)} (got '{value}')")
+    return value
+
+
+def require_scale(field: str, value: int) -> int:
+    """Importance and urgency are graded 1 (low) to 5 (high)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 5:
+        raise InvalidFieldError(field, "must be a whole number from 1 to 5")
+    return value
+
+
+def require_office_code(field: str, code: str) -> str:
+    if not isinstance(code, str) or not OFFICE_CODE.fullmatch(code):
+        raise InvalidFieldError(
+            field, f"must be 2–40 lower-case ASCII letters, digits or '-' (got '{code}')"
+        )
+    return code

@@ -1,0 +1,1 @@
+"""Read models built from the tenants' notification logs (the read-side issue fills this in)."""

@@ -1,0 +1,1 @@
+"""Application services: tenants' event stores, the office registry, the CLI and the demo."""

@@ -1,0 +1,72 @@
+"""Settings from the environment and the composition root that wires the services."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from services.calendar import GovernmentCalendar, load_year_data
+from services.clock import Clock, clock_from_env
+from services.registry import OfficeRegistry
+from services.stores import Backend, PostgresBackend, SQLiteBackend
+from services.supervision import SupervisionService
+
+
+@dataclass(frozen=True)
+class Settings:
+    """``DUCHA_DATA_DIR`` (default ``./var``), ``DUCHA_DATABASE_URL`` (PostgreSQL, else SQLite),
+    ``DUCHA_CLOCK`` (pins domain time), ``DUCHA_HOLIDAYS_FILE`` (holiday data after 2026)."""
+
+    data_dir: Path = Path("var")
+    database_url: str | None = None
+    clock: str | None = None
+    holidays_file: Path | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+        env = os.environ if env is None else env
+        holidays = env.get("DUCHA_HOLIDAYS_FILE")
+        values: dict[str, object] = {
+            "data_dir": Path(env.get("DUCHA_DATA_DIR") or "var"),
+            "database_url": env.get("DUCHA_DATABASE_URL") or None,
+            "clock": env.get("DUCHA_CLOCK") or None,
+            "holidays_file": Path(holidays) if holidays else None,
+        }
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)  # type: ignore[arg-type]
+
+
+@dataclass
+class Platform:
+    """Everything a command or a server needs, built once per process."""
+
+    settings: Settings
+    backend: Backend
+    clock: Clock
+    calendar: GovernmentCalendar
+    registry: OfficeRegistry
+    supervision: SupervisionService
+
+    def close(self) -> None:
+        self.backend.close()
+
+
+def build_backend(settings: Settings) -> Backend:
+    if settings.database_url:
+        if not settings.database_url.startswith(("postgresql://", "postgres://")):
+            raise ValueError("DUCHA_DATABASE_URL must be a postgresql:// URL")
+        return PostgresBackend(settings.database_url)
+    return SQLiteBackend(settings.data_dir)
+
+
+def build_platform(settings: Settings, clock: Clock | None = None) -> Platform:
+    clock = clock or clock_from_env(settings.clock)
+    calendar = GovernmentCalendar(
+        load_year_data(settings.holidays_file) if settings.holidays_file else None
+    )
+    backend = build_backend(settings)
+    registry = OfficeRegistry(backend, clock)
+    supervision = SupervisionService(backend, registry, clock, calendar)
+    return Platform(settings, backend, clock, calendar, registry, supervision)

@@ -1,0 +1,186 @@
+"""The office registry (platform level, event-sourced) and its hierarchy queries."""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError
+
+from domain.offices import Office
+from domain.values import Actor
+from services.clock import Clock
+from services.errors import AlreadyExistsError, ConflictError, NotFoundError, RegistryRuleError
+from services.stores import PLATFORM, Backend
+from services.views import OfficeView
+
+
+class OfficeRegistry:
+    """Registers, renames and retires offices; answers children, ancestors, descendants.
+
+    The hierarchy is kept in memory, caught up from the registry's notification log before
+    each query, so that it sees offices registered by other processes.
+    """
+
+    def __init__(self, backend: Backend, clock: Clock) -> None:
+        self.backend = backend
+        self.clock = clock
+        self.store = (
+            backend.store(PLATFORM)
+            if backend.is_provisioned(PLATFORM)
+            else (backend.provision(PLATFORM))
+        )
+        self._offices: dict[str, OfficeView] = {}
+        self._codes: dict[UUID, str] = {}
+        self._position = 0
+        self._lock = threading.Lock()
+
+    # -- commands ---------------------------------------------------------------------
+    def register(
+        self, actor: Actor, code: str, name: str, level: str, parent: str | None = None
+    ) -> OfficeView:
+        office = Office.register(actor, self.clock(), code, name, level, parent)
+        self.refresh()
+        if code in self._offices:
+            raise AlreadyExistsError(f"office '{code}' is already registered")
+        self._check_parent(parent)
+        self.backend.provision(code)  # its store exists before anyone can act in it
+        try:
+            self.store.save(office)
+        except IntegrityError:
+            raise AlreadyExistsError(f"office '{code}' is already registered") from None
+        return self.get(code)
+
+    def rename(self, actor: Actor, code: str, name: str) -> OfficeView:
+        office = self._load(code)
+        office.rename(actor, self.clock(), name)
+        return self._save(office)
+
+    def retire(self, actor: Actor, code: str, reason: str) -> OfficeView:
+        active = [c.code for c in self.children(code) if not c.retired]
+        if active:
+            raise RegistryRuleError(
+                f"office '{code}' still has active subordinate offices: {', '.join(active)}"
+            )
+        office = self._load(code)
+        office.retire(actor, self.clock(), reason)
+        return self._save(office)
+
+    # -- queries ----------------------------------------------------------------------
+    def get(self, code: str) -> OfficeView:
+        self.refresh()
+        try:
+            return self._offices[code]
+        except KeyError:
+            raise NotFoundError(f"no office '{code}'") from None
+
+    def exists(self, code: str) -> bool:
+        self.refresh()
+        return code in self._offices
+
+    def all(self) -> list[OfficeView]:
+        """Every office, top-down (each after its parent), siblings by code."""
+        roots = [o for o in self._sorted() if o.parent is None]
+        return [o for root in roots for o in [root, *self.descendants(root.code)]]
+
+    def children(self, code: str) -> list[OfficeView]:
+        self.get(code)
+        return [o for o in self._sorted() if o.parent == code]
+
+    def ancestors(self, code: str) -> list[OfficeView]:
+        """Nearest first, ending with the root."""
+        chain: list[OfficeView] = []
+        parent = self.get(code).parent
+        while parent is not None:
+            office = self.get(parent)
+            chain.append(office)
+            parent = office.parent
+        return chain
+
+    def descendants(self, code: str) -> list[OfficeView]:
+        """Breadth-first: children, then grandchildren, and so on."""
+        self.get(code)
+        by_parent: dict[str, list[OfficeView]] = {}
+        for o in self._sorted():
+            if o.parent is not None:
+                by_parent.setdefault(o.parent, []).append(o)
+        found: list[OfficeView] = []
+        queue = deque([code])
+        while queue:
+            for child in by_parent.get(queue.popleft(), []):
+                found.append(child)
+                queue.append(child.code)
+        return found
+
+    def is_descendant(self, code: str, of: str) -> bool:
+        return any(a.code == of for a in self.ancestors(code))
+
+    # -- internals --------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Catch up with the registry's notification log."""
+        with self._lock:
+            while True:
+                batch = self.store.recorder.select_notifications(self._position + 1, 500)
+                if not batch:
+                    return
+                for notification in batch:
+                    self._apply(self.store.mapper.to_domain_event(notification))
+                    self._position = notification.id
+
+    def _apply(self, event: object) -> None:
+        if isinstance(event, Office.Registered):
+            self._offices[event.code] = OfficeView(
+                event.code, event.name, event.level, event.parent, False, 1, event.timestamp
+            )
+            self._codes[event.originator_id] = event.code
+            return
+        assert isinstance(event, Office.Renamed | Office.Retired)
+        code = self._codes[event.originator_id]
+        old = self._offices[code]
+        self._offices[code] = OfficeView(
+            old.code,
+            event.name if isinstance(event, Office.Renamed) else old.name,
+            old.level,
+            old.parent,
+            old.retired or isinstance(event, Office.Retired),
+            event.originator_version,
+            old.registered_at,
+        )
+
+    def _sorted(self) -> list[OfficeView]:
+        self.refresh()
+        return sorted(self._offices.values(), key=lambda o: o.code)
+
+    def _check_parent(self, parent: str | None) -> None:
+        if parent is None:
+            roots = [o.code for o in self._offices.values() if o.parent is None]
+            if roots:
+                raise RegistryRuleError(
+                    f"only the root office has no parent, and '{roots[0]}' is the root; "
+                    "name a parent"
+                )
+            return
+        found = self._offices.get(parent)
+        if found is None:
+            raise RegistryRuleError(f"parent office '{parent}' is not registered")
+        if found.retired:
+            raise RegistryRuleError(f"parent office '{parent}' is retired")
+
+    def _load(self, code: str) -> Office:
+        self.get(code)
+        try:
+            office: Office = self.store.repository.get(Office.create_id(code))
+        except AggregateNotFoundError:
+            raise NotFoundError(f"no office '{code}'") from None
+        return office
+
+    def _save(self, office: Office) -> OfficeView:
+        try:
+            self.store.save(office)
+        except IntegrityError:
+            raise ConflictError(
+                f"office '{office.code}' was changed by someone else; try again"
+            ) from None
+        return self.get(office.code)

@@ -1,0 +1,184 @@
+"""One event store per tenant: an ``eventsourcing`` Application over that tenant's recorder.
+
+Embedded default: one SQLite file per office under the data directory (DESIGN §6.3: offices
+never share a file). With ``DUCHA_DATABASE_URL``: PostgreSQL, one schema per office.
+"""
+
+from __future__ import annotations
+
+import threading
+from abc import ABC, abstractmethod
+from datetime import date
+from pathlib import Path
+from uuid import UUID
+
+from eventsourcing.application import Application
+from eventsourcing.persistence import ApplicationRecorder, JSONTranscoder, Transcoding
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteDatastore
+
+from domain.assignment import Assignee
+from domain.values import Actor
+from services.errors import StoreUnavailableError
+from services.pgstore import SchemaDatastore, SchemaRecorder, open_shared_pool
+
+PLATFORM = "_platform"
+"""The platform's own tenant (the office registry); never a valid office code."""
+
+SQLITE_LOCK_TIMEOUT_SECONDS = 10
+
+
+class ActorAsList(Transcoding):
+    type = Actor
+    name = "actor"
+
+    def encode(self, obj: Actor) -> list[str]:
+        return [obj.user_id, obj.office, obj.role]
+
+    def decode(self, data: list[str]) -> Actor:
+        return Actor(*data)
+
+
+class AssigneeAsList(Transcoding):
+    type = Assignee
+    name = "assignee"
+
+    def encode(self, obj: Assignee) -> list[str]:
+        return [obj.kind, obj.target, obj.role]
+
+    def decode(self, data: list[str]) -> Assignee:
+        return Assignee(*data)
+
+
+class DateAsISO(Transcoding):
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
+
+
+class TenantStore(Application[UUID]):
+    """The append-only event store of one tenant."""
+
+    def __init__(self, tenant: str, recorder: ApplicationRecorder) -> None:
+        self.tenant = tenant
+        self._given_recorder = recorder
+        super().__init__(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+
+    def construct_recorder(self) -> ApplicationRecorder:
+        return self._given_recorder
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(ActorAsList())
+        transcoder.register(AssigneeAsList())
+        transcoder.register(DateAsISO())
+
+
+class Backend(ABC):
+    """Where tenants' stores live. ``provision`` once per tenant, then ``store`` any time."""
+
+    name: str
+
+    def __init__(self) -> None:
+        self._stores: dict[str, TenantStore] = {}
+        self._lock = threading.Lock()
+
+    def store(self, tenant: str) -> TenantStore:
+        with self._lock:
+            found = self._stores.get(tenant)
+            if found is None:
+                found = self._stores[tenant] = TenantStore(tenant, self._open(tenant))
+            return found
+
+    def provision(self, tenant: str) -> TenantStore:
+        self._provision(tenant)
+        return self.store(tenant)
+
+    @abstractmethod
+    def _open(self, tenant: str) -> ApplicationRecorder: ...
+
+    @abstractmethod
+    def _provision(self, tenant: str) -> None: ...
+
+    @abstractmethod
+    def is_provisioned(self, tenant: str) -> bool: ...
+
+    def close(self) -> None:
+        with self._lock:
+            for store in self._stores.values():
+                store.close()
+            self._stores.clear()
+
+
+class SQLiteBackend(Backend):
+    """One SQLite file per tenant: ``DATA/platform.sqlite`` and ``DATA/offices/CODE.sqlite``."""
+
+    name = "sqlite"
+
+    def __init__(self, data_dir: Path) -> None:
+        super().__init__()
+        self.data_dir = data_dir
+
+    def path(self, tenant: str) -> Path:
+        if tenant == PLATFORM:
+            return self.data_dir / "platform.sqlite"
+        return self.data_dir / "offices" / f"{tenant}.sqlite"
+
+    def is_provisioned(self, tenant: str) -> bool:
+        return self.path(tenant).exists()
+
+    def _recorder(self, tenant: str) -> SQLiteApplicationRecorder:
+        datastore = SQLiteDatastore(
+            str(self.path(tenant)), lock_timeout=SQLITE_LOCK_TIMEOUT_SECONDS, pool_size=2
+        )
+        return SQLiteApplicationRecorder(datastore)
+
+    def _open(self, tenant: str) -> ApplicationRecorder:
+        if not self.is_provisioned(tenant):
+            raise StoreUnavailableError(f"no event store for '{tenant}' at {self.path(tenant)}")
+        return self._recorder(tenant)
+
+    def _provision(self, tenant: str) -> None:
+        self.path(tenant).parent.mkdir(parents=True, exist_ok=True)
+        self._recorder(tenant).create_table()
+
+
+class PostgresBackend(Backend):
+    """One schema per tenant (``ducha_platform``, ``office_CODE``) over one shared pool."""
+
+    name = "postgres"
+
+    def __init__(self, dsn: str, pool_size: int = 10) -> None:
+        super().__init__()
+        self.pool = open_shared_pool(dsn, pool_size)
+
+    @staticmethod
+    def schema(tenant: str) -> str:
+        if tenant == PLATFORM:
+            return "ducha_platform"
+        return "office_" + tenant.replace("-", "_")
+
+    def _recorder(self, tenant: str) -> SchemaRecorder:
+        return SchemaRecorder(SchemaDatastore(self.pool, self.schema(tenant)))
+
+    def is_provisioned(self, tenant: str) -> bool:
+        return bool(self._recorder(tenant).is_provisioned())
+
+    def _open(self, tenant: str) -> ApplicationRecorder:
+        if not self.is_provisioned(tenant):
+            raise StoreUnavailableError(
+                f"no event store for '{tenant}' (schema {self.schema(tenant)})"
+            )
+        recorder: ApplicationRecorder = self._recorder(tenant)
+        return recorder
+
+    def _provision(self, tenant: str) -> None:
+        self._recorder(tenant).provision()
+
+    def close(self) -> None:
+        super().close()
+        self.pool.close()

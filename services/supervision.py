@@ -1,0 +1,343 @@
+"""Commands and queries on supervision items and tasks, each in its own office's store.
+
+Every command is: load, one domain call, save. A save that loses a race, or a caller's
+``expected_version`` that is stale, raises ``ConflictError``: nothing is overwritten.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Final
+from uuid import UUID, uuid4
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError
+from eventsourcing.utils import get_topic
+
+from domain.assignment import Assignee
+from domain.cases import Case
+from domain.circulars import Circular
+from domain.errors import InvalidAssignmentError
+from domain.items import SupervisionItem
+from domain.tasks import Task
+from domain.values import Actor, WorkingCalendar, business_date
+from services.clock import Clock
+from services.errors import ConflictError, NotFoundError
+from services.registry import OfficeRegistry
+from services.stores import Backend, TenantStore
+from services.views import CaseView, EventView, plain
+
+ACTIONS: Final[dict[str, str]] = {
+    "assign": "assign",
+    "acknowledge": "acknowledge",
+    "report-progress": "report_progress",
+    "report-completion": "report_completion",
+    "accept-completion": "accept_completion",
+    "return-completion": "return_completion",
+    "request-extension": "request_extension",
+    "grant-extension": "grant_extension",
+    "deny-extension": "deny_extension",
+    "urge": "urge",
+    "escalate": "escalate",
+    "commend": "commend",
+    "order-rectification": "order_rectification",
+    "report-rectification": "report_rectification",
+    "accept-rectification": "accept_rectification",
+    "close": "close",
+    "reopen": "reopen",
+    "publish": "publish",
+    "unpublish": "unpublish",
+    "record-finding": "record_finding",
+}
+"""Action names as the CLI and the HTTP API spell them → the domain method they call."""
+
+EVENT_ENVELOPE: Final = (
+    "originator_id",
+    "originator_version",
+    "originator_topic",
+    "timestamp",
+    "actor",
+)
+CREATION_TYPES: Final = (SupervisionItem.Registered, Task.Received)
+
+
+@dataclass(frozen=True)
+class NewItem:
+    """What registering (立项) an item takes: the source, the five elements, the priorities."""
+
+    title: str
+    source_kind: str
+    source_ref: str
+    issued_on: date
+    objective: str
+    content: str
+    executing_unit: str
+    responsible_person: str
+    deadline: date | None = None
+    importance: int = 3
+    urgency: int = 3
+
+
+class SupervisionService:
+    def __init__(
+        self,
+        backend: Backend,
+        registry: OfficeRegistry,
+        clock: Clock,
+        calendar: WorkingCalendar,
+    ) -> None:
+        self.backend = backend
+        self.registry = registry
+        self.clock = clock
+        self.calendar = calendar
+
+    # -- commands ---------------------------------------------------------------------
+    def register_item(
+        self, actor: Actor, office: str, new: NewItem, item_id: UUID | None = None
+    ) -> CaseView:
+        store = self._store(office)
+        item = SupervisionItem.register(
+            item_id=item_id or uuid4(),
+            actor=actor,
+            at=self.clock(),
+            office=office,
+            calendar=self.calendar,
+            **vars(new),
+        )
+        self._save(store, item)
+        return self._view(item)
+
+    def act(
+        self,
+        actor: Actor,
+        office: str,
+        item_id: str,
+        action: str,
+        expected_version: int | None = None,
+        **params: Any,
+    ) -> CaseView:
+        """Carry out one of ``ACTIONS`` on an item or task of ``office``."""
+        if action not in ACTIONS:
+            raise ValueError(f"unknown action '{action}'")
+        if action == "assign":
+            self._check_assignees(office, params.get("assignees", []))
+        with self._changing(office, item_id, expected_version) as case:
+            getattr(case, ACTIONS[action])(actor, self.clock(), **params)
+        return self._view(case)
+
+    def receive_assignment(
+        self,
+        actor: Actor,
+        office: str,
+        parent_office: str,
+        parent_id: str,
+        assignment: Case.Assigned,
+    ) -> CaseView:
+        """Create ``office``'s task from a parent's ``Assigned`` event; a repeat is a no-op.
+
+        The cross-tenant process manager calls this for each office the event names.
+        """
+        store = self._store(office)
+        task_id = Task.create_id(parent_office, parent_id, office)
+        if task_id in store.repository:
+            return self._view(store.repository.get(task_id))
+        task = Task.receive(
+            actor=actor,
+            at=self.clock(),
+            office=office,
+            parent_office=parent_office,
+            parent_id=parent_id,
+            assignment=assignment,
+            executing_unit=self.registry.get(office).name,
+        )
+        try:
+            store.save(task)
+        except IntegrityError:  # received concurrently: the first one stands
+            return self._view(store.repository.get(task_id))
+        return self._view(task)
+
+    def issue_circular(
+        self,
+        actor: Actor,
+        office: str,
+        title: str,
+        scope: str,
+        text: str,
+        commended: list[str],
+        criticised: list[str],
+        circular_id: UUID | None = None,
+    ) -> dict[str, Any]:
+        store = self._store(office)
+        circular = Circular.issue(
+            circular_id=circular_id or uuid4(),
+            actor=actor,
+            at=self.clock(),
+            office=office,
+            title=title,
+            scope=scope,
+            text=text,
+            commended=commended,
+            criticised=criticised,
+        )
+        self._save(store, circular)
+        return {"id": str(circular.id), "office": office, "title": circular.title}
+
+    # -- queries ----------------------------------------------------------------------
+    def get(self, office: str, item_id: str) -> CaseView:
+        return self._view(self._load(self._store(office), item_id))
+
+    def exists(self, office: str, item_id: UUID) -> bool:
+        return item_id in self._store(office).repository
+
+    def list_cases(self, office: str) -> list[CaseView]:
+        """Every item and task of the office, oldest first."""
+        store = self._store(office)
+        return [self._view(store.repository.get(i)) for i in self._case_ids(store)]
+
+    def history(self, office: str, item_id: str) -> list[EventView]:
+        store = self._store(office)
+        case = self._load(store, item_id)
+        return [event_view(e) for e in store.events.get(case.id)]
+
+    def assignment_event(self, office: str, item_id: str, version: int) -> Case.Assigned:
+        """The ``Assigned`` event at ``version`` (what the process manager relays down)."""
+        store = self._store(office)
+        case = self._load(store, item_id)
+        for event in store.events.get(case.id, gt=version - 1, lte=version):
+            if isinstance(event, Case.Assigned):
+                return event
+        raise NotFoundError(f"item '{item_id}' has no assignment at version {version}")
+
+    # -- internals --------------------------------------------------------------------
+    def _store(self, office: str) -> TenantStore:
+        self.registry.get(office)
+        return self.backend.store(office)
+
+    def _load(self, store: TenantStore, item_id: str) -> Case:
+        try:
+            case: Aggregate = store.repository.get(UUID(str(item_id)))
+        except (ValueError, AggregateNotFoundError):
+            raise NotFoundError(f"no item '{item_id}' in office '{store.tenant}'") from None
+        if not isinstance(case, Case):
+            raise NotFoundError(f"no item '{item_id}' in office '{store.tenant}'")
+        return case
+
+    @contextmanager
+    def _changing(self, office: str, item_id: str, expected_version: int | None) -> Iterator[Case]:
+        store = self._store(office)
+        case = self._load(store, item_id)
+        if expected_version is not None and case.version != expected_version:
+            raise ConflictError(
+                f"item '{item_id}' is at version {case.version}, not {expected_version}: "
+                "someone changed it first; reload and try again"
+            )
+        yield case
+        self._save(store, case)
+
+    @staticmethod
+    def _save(store: TenantStore, aggregate: Aggregate) -> None:
+        try:
+            store.save(aggregate)
+        except IntegrityError:
+            raise ConflictError(
+                f"'{aggregate.id}' in office '{store.tenant}' was changed by someone else "
+                "at the same time; nothing was recorded; reload and try again"
+            ) from None
+
+    def _check_assignees(self, office: str, assignees: list[Assignee]) -> None:
+        """Offices assigned to must be registered, active descendants of the assigning one."""
+        for a in assignees:
+            if a.kind != "office":
+                continue
+            if not self.registry.exists(a.target):
+                raise InvalidAssignmentError(f"office '{a.target}' is not registered")
+            target = self.registry.get(a.target)
+            if target.retired:
+                raise InvalidAssignmentError(f"office '{a.target}' is retired")
+            if not self.registry.is_descendant(a.target, of=office):
+                raise InvalidAssignmentError(
+                    f"office '{a.target}' is not below '{office}' in the hierarchy"
+                )
+
+    @staticmethod
+    def _case_ids(store: TenantStore) -> Iterator[UUID]:
+        position = 0
+        topics = [get_topic(t) for t in CREATION_TYPES]
+        while batch := store.recorder.select_notifications(position + 1, 1000, topics=topics):
+            for notification in batch:
+                yield UUID(str(notification.originator_id))
+            position = batch[-1].id
+
+    def _view(self, case: Case) -> CaseView:
+        return case_view(case, business_date(self.clock()))
+
+
+def case_view(case: Case, today: date) -> CaseView:
+    is_task = isinstance(case, Task)
+    root_office, root_id = case.root
+    return CaseView(
+        id=str(case.id),
+        office=case.office,
+        kind="task" if is_task else "item",
+        title=case.title,
+        source_kind=case.source_kind,
+        source_ref=case.source_ref,
+        issued_on=case.issued_on,
+        objective=case.objective,
+        content=case.content,
+        executing_unit=case.executing_unit,
+        responsible_person=case.responsible_person,
+        deadline=case.deadline,
+        importance=case.importance,
+        urgency=case.urgency,
+        status=case.status,
+        version=case.version,
+        overdue=is_overdue(case, today),
+        acknowledged=case.acknowledged_at is not None,
+        progress_percent=case.progress_percent,
+        last_report=case.last_report,
+        pending_extension=case.pending_extension,
+        extensions_granted=case.extensions_granted,
+        urge_count=case.urge_count,
+        escalation_count=case.escalation_count,
+        commendation_count=case.commendation_count,
+        rectification=case.rectification,
+        published=case.published,
+        finding_count=case.finding_count,
+        assignments=list(case.assignments),
+        parent=(
+            {"office": case.parent_office, "id": case.parent_id, "role": case.role}
+            if isinstance(case, Task)
+            else None
+        ),
+        root={"office": root_office, "id": root_id},
+        registered_at=case.created_on,
+        modified_at=case.modified_on,
+    )
+
+
+def is_overdue(case: Case, today: date) -> bool:
+    """Past the deadline with no completion reported by it (derived, never stored)."""
+    if case.completion_reported_on is not None:
+        return case.completion_reported_on > case.deadline
+    return case.status != "closed" and today > case.deadline
+
+
+def event_view(event: Any) -> EventView:
+    data = {
+        k: plain(v)
+        for k, v in vars(event).items()
+        if k
+        not in ("originator_id", "originator_version", "timestamp", "actor", "originator_topic")
+    }
+    return EventView(
+        type=type(event).__name__,
+        version=event.originator_version,
+        time=event.timestamp,
+        actor=plain(event.actor),
+        data=data,
+    )
