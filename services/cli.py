@@ -1,0 +1,645 @@
+"""``ducha``: the command line. Commands translate options into one service call each.
+
+A rule violation or bad input prints one line to stderr and exits non-zero; nothing is recorded.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import click
+
+from domain.assignment import Assignee
+from domain.errors import DomainError
+from domain.values import OFFICE_LEVELS, ROLES, SOURCE_KINDS, Actor
+from services.bootstrap import Platform, Settings, build_platform
+from services.calendar import CalendarDataMissingError, GovernmentCalendar, load_year_data
+from services.errors import ServiceError
+from services.supervision import ACTIONS, NewItem
+from services.views import CaseView, OfficeView, Page, paginate
+
+USER_ERRORS = (DomainError, ServiceError, CalendarDataMissingError, ValueError)
+
+
+class DateType(click.ParamType):  # type: ignore[type-arg]
+    name = "DATE"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date:
+        if isinstance(value, date):
+            return value
+        try:
+            return date.fromisoformat(str(value))
+        except ValueError:
+            self.fail(f"'{value}' is not a date in the form YYYY-MM-DD", param, ctx)
+
+
+DATE = DateType()
+
+
+# -- output ------------------------------------------------------------------------------
+def emit_json(value: Any) -> None:
+    click.echo(json.dumps(value, ensure_ascii=False, indent=2))
+
+
+def show_case(case: CaseView) -> None:
+    flags = [f for f, on in (("overdue", case.overdue), ("published", case.published)) if on]
+    rows = [
+        ("id", case.id),
+        ("office", case.office),
+        ("kind", case.kind),
+        ("title", case.title),
+        ("source", f"{case.source_kind} {case.source_ref} (issued {case.issued_on})"),
+        ("objective", case.objective),
+        ("content", case.content),
+        ("executing unit", case.executing_unit),
+        ("responsible", case.responsible_person),
+        ("deadline", f"{case.deadline}" + (f"  [{', '.join(flags)}]" if flags else "")),
+        ("status", f"{case.status} ({case.progress_percent}%)"),
+        ("rectification", case.rectification),
+        ("version", str(case.version)),
+    ]
+    if case.pending_extension:
+        rows.append(("extension asked", str(case.pending_extension)))
+    for a in case.assignments:
+        rows.append(("assigned", f"{a['role']} {a['kind']} {a['target']} by {a['deadline']}"))
+    if case.parent:
+        rows.append(("from", f"{case.parent['office']} {case.parent['id']}"))
+    for label, value in rows:
+        click.echo(f"{label:>15}: {value}")
+
+
+def case_line(case: CaseView) -> str:
+    mark = "!" if case.overdue else " "
+    return (
+        f"{case.id[:8]} {case.kind:4} {case.status:19} {case.deadline}{mark} "
+        f"v{case.version:<3} {case.title}"
+    )
+
+
+def office_line(office: OfficeView) -> str:
+    retired = " (retired)" if office.retired else ""
+    return f"{office.code:24} {office.level:10} {office.parent or '-':24} {office.name}{retired}"
+
+
+def emit_page(page: Page, as_json: bool, line: Callable[[Any], str]) -> None:
+    if as_json:
+        emit_json(page.to_dict())
+        return
+    for row in page.items:
+        click.echo(line(row))
+    shown = len(page.items)
+    first = (page.page - 1) * page.per_page + 1 if shown else 0
+    click.echo(f"-- {first}–{first + shown - 1 if shown else 0} of {page.total}", err=True)
+
+
+# -- context -----------------------------------------------------------------------------
+class Context:
+    """Builds the platform on first use, so ``--help`` and ``calendar`` touch no store."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._platform: Platform | None = None
+
+    @property
+    def platform(self) -> Platform:
+        if self._platform is None:
+            self._platform = build_platform(self.settings)
+        return self._platform
+
+    def close(self) -> None:
+        if self._platform is not None:
+            self._platform.close()
+
+
+pass_ctx = click.make_pass_decorator(Context)
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+office_option = click.option(
+    "--office", required=True, metavar="CODE", help="The office (tenant) acting or asked."
+)
+page_options = [
+    click.option("--page", type=click.IntRange(min=1), default=1, show_default=True),
+    click.option("--per-page", type=click.IntRange(1, 500), default=50, show_default=True),
+]
+
+
+def with_options(options: Sequence[Callable[[Any], Any]]) -> Callable[[Any], Any]:
+    def decorate(f: Any) -> Any:
+        for option in reversed(options):
+            f = option(f)
+        return f
+
+    return decorate
+
+
+def actor_options(f: Any) -> Any:
+    f = click.option(
+        "--role",
+        type=click.Choice(ROLES),
+        default="supervisor",
+        show_default=True,
+        envvar="DUCHA_ROLE",
+        help="Role the user acts in (env DUCHA_ROLE).",
+    )(f)
+    return click.option(
+        "--user",
+        default="cli",
+        show_default=True,
+        envvar="DUCHA_USER",
+        help="User id recorded as the actor (env DUCHA_USER).",
+    )(f)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="DUCHA_DATA_DIR",
+    help="Where the SQLite stores live (env DUCHA_DATA_DIR, default ./var).",
+)
+@click.option(
+    "--database-url",
+    envvar="DUCHA_DATABASE_URL",
+    metavar="URL",
+    help="postgresql://… to use PostgreSQL, one schema per office (env DUCHA_DATABASE_URL).",
+)
+@click.pass_context
+def cli(ctx: click.Context, data_dir: Path | None, database_url: str | None) -> None:
+    """Ducha (督查): supervision items, tasks and offices, one event store per office.
+
+    Domain time is the system clock unless DUCHA_CLOCK pins it (YYYY-MM-DD or an ISO datetime).
+    """
+    context = Context(Settings.from_env(data_dir=data_dir, database_url=database_url))
+    ctx.obj = context
+    ctx.call_on_close(context.close)
+
+
+# -- offices -----------------------------------------------------------------------------
+@cli.group()
+def offices() -> None:
+    """Register offices and walk the hierarchy."""
+
+
+def registry_actor(user: str) -> Actor:
+    return Actor(user, "platform", "admin")
+
+
+@offices.command("add")
+@click.argument("code")
+@click.option("--name", required=True, help="The office's Chinese name, e.g. 甘肃省人民政府办公厅.")
+@click.option("--level", required=True, type=click.Choice(OFFICE_LEVELS))
+@click.option("--parent", metavar="CODE", help="The superior office (none only for the root).")
+@click.option("--user", default="cli", envvar="DUCHA_USER", show_default=True)
+@json_option
+@pass_ctx
+def offices_add(
+    c: Context, code: str, name: str, level: str, parent: str | None, user: str, as_json: bool
+) -> None:
+    """Register office CODE (2–40 lower-case letters, digits, '-') and provision its store."""
+    office = c.platform.registry.register(registry_actor(user), code, name, level, parent)
+    emit_json(office.to_dict()) if as_json else click.echo(office_line(office))
+
+
+@offices.command("list")
+@with_options(page_options)
+@json_option
+@pass_ctx
+def offices_list(c: Context, page: int, per_page: int, as_json: bool) -> None:
+    """Every office, top-down."""
+    emit_page(paginate(c.platform.registry.all(), page, per_page), as_json, office_line)
+
+
+@offices.command("show")
+@click.argument("code")
+@json_option
+@pass_ctx
+def offices_show(c: Context, code: str, as_json: bool) -> None:
+    """One office, with its parent chain and children."""
+    registry = c.platform.registry
+    office = registry.get(code)
+    ancestors = [o.code for o in registry.ancestors(code)]
+    children = [o.code for o in registry.children(code)]
+    if as_json:
+        emit_json({**office.to_dict(), "ancestors": ancestors, "children": children})
+        return
+    click.echo(office_line(office))
+    click.echo(f"  ancestors: {' → '.join(ancestors) or '-'}")
+    click.echo(f"  children:  {', '.join(children) or '-'}")
+
+
+def hierarchy_command(name: str, query: str, doc: str) -> None:
+    @offices.command(name, help=doc)
+    @click.argument("code")
+    @json_option
+    @pass_ctx
+    def command(c: Context, code: str, as_json: bool) -> None:
+        found: list[OfficeView] = getattr(c.platform.registry, query)(code)
+        if as_json:
+            emit_json([o.to_dict() for o in found])
+        for o in [] if as_json else found:
+            click.echo(office_line(o))
+
+
+hierarchy_command("children", "children", "The offices directly below CODE.")
+hierarchy_command("ancestors", "ancestors", "The offices above CODE, nearest first.")
+hierarchy_command("descendants", "descendants", "Every office below CODE, breadth-first.")
+
+
+@offices.command("rename")
+@click.argument("code")
+@click.option("--name", required=True)
+@click.option("--user", default="cli", envvar="DUCHA_USER", show_default=True)
+@pass_ctx
+def offices_rename(c: Context, code: str, name: str, user: str) -> None:
+    """Give office CODE a new name (its code never changes)."""
+    click.echo(office_line(c.platform.registry.rename(registry_actor(user), code, name)))
+
+
+@offices.command("retire")
+@click.argument("code")
+@click.option("--reason", required=True)
+@click.option("--user", default="cli", envvar="DUCHA_USER", show_default=True)
+@pass_ctx
+def offices_retire(c: Context, code: str, reason: str, user: str) -> None:
+    """Retire office CODE (only once every office below it is retired)."""
+    click.echo(office_line(c.platform.registry.retire(registry_actor(user), code, reason)))
+
+
+# -- items -------------------------------------------------------------------------------
+@cli.group()
+def items() -> None:
+    """Register supervision items and act on items and tasks."""
+
+
+@items.command("register")
+@office_option
+@click.option("--title", required=True)
+@click.option("--source-kind", required=True, type=click.Choice(SOURCE_KINDS))
+@click.option("--source-ref", required=True, help="文号 / 会议纪要号 / 批示编号.")
+@click.option("--issued-on", required=True, type=DATE)
+@click.option("--objective", required=True, help="目标任务.")
+@click.option("--content", required=True, help="工作内容.")
+@click.option("--executing-unit", required=True, help="执行单位.")
+@click.option("--responsible", required=True, help="责任人.")
+@click.option("--deadline", type=DATE, help="完成时限; an instruction defaults to 30 working days.")
+@click.option("--importance", type=click.IntRange(1, 5), default=3, show_default=True)
+@click.option("--urgency", type=click.IntRange(1, 5), default=3, show_default=True)
+@actor_options
+@json_option
+@pass_ctx
+def items_register(
+    c: Context, /, office: str, user: str, role: str, as_json: bool, **f: Any
+) -> None:
+    """Register (立项) a supervision item with its five elements."""
+    new = NewItem(
+        title=f["title"],
+        source_kind=f["source_kind"],
+        source_ref=f["source_ref"],
+        issued_on=f["issued_on"],
+        objective=f["objective"],
+        content=f["content"],
+        executing_unit=f["executing_unit"],
+        responsible_person=f["responsible"],
+        deadline=f["deadline"],
+        importance=f["importance"],
+        urgency=f["urgency"],
+    )
+    case = c.platform.supervision.register_item(Actor(user, office, role), office, new)
+    emit_json(case.to_dict()) if as_json else show_case(case)
+
+
+@items.command("show")
+@office_option
+@click.argument("item_id", metavar="ID")
+@json_option
+@pass_ctx
+def items_show(c: Context, office: str, item_id: str, as_json: bool) -> None:
+    """One item or task as it stands now."""
+    case = c.platform.supervision.get(office, item_id)
+    emit_json(case.to_dict()) if as_json else show_case(case)
+
+
+@items.command("list")
+@office_option
+@with_options(page_options)
+@json_option
+@pass_ctx
+def items_list(c: Context, office: str, page: int, per_page: int, as_json: bool) -> None:
+    """The office's items and tasks, oldest first ('!' marks overdue)."""
+    cases = c.platform.supervision.list_cases(office)
+    emit_page(paginate(cases, page, per_page), as_json, case_line)
+
+
+@items.command("history")
+@office_option
+@click.argument("item_id", metavar="ID")
+@json_option
+@pass_ctx
+def items_history(c: Context, office: str, item_id: str, as_json: bool) -> None:
+    """Every event of an item or task: type, time, actor and data."""
+    events = c.platform.supervision.history(office, item_id)
+    if as_json:
+        emit_json([e.to_dict() for e in events])
+        return
+    for e in events:
+        actor = f"{e.actor['user_id']}@{e.actor['office']}/{e.actor['role']}"
+        data = json.dumps(e.to_dict()["data"], ensure_ascii=False)
+        click.echo(f"v{e.version:<3} {e.time.isoformat(timespec='seconds')} {e.type:22} {actor}")
+        click.echo(f"     {data}")
+
+
+def attachments(names: tuple[str, ...]) -> list[dict[str, Any]]:
+    return [{"name": n} for n in names]
+
+
+def assign_params(o: dict[str, Any]) -> dict[str, Any]:
+    if bool(o["to"]) == bool(o["to_unit"]):
+        raise click.UsageError("name the lead with exactly one of --to CODE or --to-unit NAME")
+    lead = (
+        Assignee("office", o["to"], "lead") if o["to"] else Assignee("unit", o["to_unit"], "lead")
+    )
+    co = [Assignee("office", c, "co") for c in o["co"]]
+    co += [Assignee("unit", u, "co") for u in o["co_unit"]]
+    return {
+        "assignees": [lead, *co],
+        "deadline": o["deadline"],
+        "responsible_person": o["responsible"] or "",
+    }
+
+
+def required(name: str, *more: str, **kw: Any) -> Callable[[Any], Any]:
+    return click.option(name, *more, required=True, **kw)
+
+
+ACTION_SPECS: dict[str, tuple[str, list[Any], Callable[[dict[str, Any]], dict[str, Any]]]] = {
+    "assign": (
+        "交办: assign to a subordinate office or an internal unit (one lead, any co-executors).",
+        [
+            click.option("--to", metavar="CODE", help="Lead office (a descendant office)."),
+            click.option("--to-unit", metavar="NAME", help="Lead internal unit."),
+            click.option("--co", metavar="CODE", multiple=True, help="Co-executing office."),
+            click.option("--co-unit", metavar="NAME", multiple=True, help="Co-executing unit."),
+            click.option("--deadline", type=DATE, help="Defaults to the item's deadline."),
+            click.option("--responsible", help="The assignee's responsible person."),
+        ],
+        assign_params,
+    ),
+    "acknowledge": ("签收: acknowledge receipt (once).", [], lambda o: {}),
+    "report-progress": (
+        "进展报告: report progress.",
+        [
+            required("--text"),
+            click.option("--percent", type=click.IntRange(0, 100), required=True),
+            click.option("--attachment", multiple=True, metavar="NAME"),
+        ],
+        lambda o: {
+            "text": o["text"],
+            "percent": o["percent"],
+            "attachments": attachments(o["attachment"]),
+        },
+    ),
+    "report-completion": (
+        "办结报告: report completion.",
+        [required("--text"), click.option("--attachment", multiple=True)],
+        lambda o: {"text": o["text"], "attachments": attachments(o["attachment"])},
+    ),
+    "accept-completion": (
+        "审核通过: the assigning office accepts the completion.",
+        [click.option("--comment", default="")],
+        lambda o: {"comment": o["comment"]},
+    ),
+    "return-completion": (
+        "退回: the assigning office returns the completion for more work.",
+        [required("--reason")],
+        lambda o: {"reason": o["reason"]},
+    ),
+    "request-extension": (
+        "申请延期: on or before the deadline, with a reason.",
+        [
+            click.option("--new-deadline", type=DATE, required=True),
+            required("--reason"),
+            click.option("--progress", default="", help="Progress so far."),
+        ],
+        lambda o: {
+            "new_deadline": o["new_deadline"],
+            "reason": o["reason"],
+            "progress": o["progress"],
+        },
+    ),
+    "grant-extension": (
+        "批准延期: the assigning office moves the deadline later.",
+        [
+            click.option("--new-deadline", type=DATE, help="Defaults to the date asked for."),
+            click.option("--comment", default=""),
+        ],
+        lambda o: {"new_deadline": o["new_deadline"], "comment": o["comment"]},
+    ),
+    "deny-extension": (
+        "不予延期: the deadline stays.",
+        [required("--reason")],
+        lambda o: {"reason": o["reason"]},
+    ),
+    "urge": ("催办: urge.", [required("--message")], lambda o: dict(o)),
+    "escalate": (
+        "督办: escalate to a higher level or a leader.",
+        [required("--to", "to", help="Whom to."), required("--reason")],
+        lambda o: {"to": o["to"], "reason": o["reason"]},
+    ),
+    "commend": ("表彰: commend.", [required("--reason")], lambda o: dict(o)),
+    "order-rectification": (
+        "督促整改: the assigning office orders rectification.",
+        [required("--requirements"), click.option("--deadline", type=DATE)],
+        lambda o: {"requirements": o["requirements"], "deadline": o["deadline"]},
+    ),
+    "report-rectification": (
+        "整改报告: report the rectification.",
+        [required("--text")],
+        lambda o: dict(o),
+    ),
+    "accept-rectification": (
+        "整改验收: the assigning office accepts the rectification.",
+        [click.option("--comment", default="")],
+        lambda o: dict(o),
+    ),
+    "close": (
+        "销号: close after an accepted completion, or by a leader's decision with a reason.",
+        [
+            click.option("--reason", default=""),
+            click.option(
+                "--leader-closure", is_flag=True, help="A leader closes it (needs --role leader)."
+            ),
+        ],
+        lambda o: {"reason": o["reason"], "leader_closure": o["leader_closure"]},
+    ),
+    "reopen": ("重新打开: reopen a closed item.", [required("--reason")], dict),
+    "publish": (
+        "公开: publish a summary on the public page.",
+        [required("--summary")],
+        lambda o: dict(o),
+    ),
+    "unpublish": ("撤回公开: withdraw it.", [required("--reason")], lambda o: dict(o)),
+    "record-finding": (
+        "经验与问题: record a typical experience or problem, with a recommendation.",
+        [
+            click.option("--kind", type=click.Choice(["experience", "problem"]), required=True),
+            required("--text"),
+            click.option("--recommendation", default=""),
+        ],
+        lambda o: {"kind": o["kind"], "text": o["text"], "recommendation": o["recommendation"]},
+    ),
+}
+assert set(ACTION_SPECS) == set(ACTIONS), "every domain action has a CLI command"
+
+
+def action_command(action: str) -> None:
+    doc, options, to_params = ACTION_SPECS[action]
+
+    @items.command(action, help=doc)
+    @office_option
+    @click.argument("item_id", metavar="ID")
+    @with_options(options)
+    @click.option(
+        "--expected-version",
+        type=int,
+        help="Refuse (conflict) unless the item is still at this version.",
+    )
+    @actor_options
+    @json_option
+    @pass_ctx
+    def command(
+        c: Context,
+        /,
+        office: str,
+        item_id: str,
+        expected_version: int | None,
+        user: str,
+        role: str,
+        as_json: bool,
+        **options: Any,
+    ) -> None:
+        case = c.platform.supervision.act(
+            Actor(user, office, role),
+            office,
+            item_id,
+            action,
+            expected_version,
+            **to_params(options),
+        )
+        emit_json(case.to_dict()) if as_json else click.echo(case_line(case))
+
+
+for _action in ACTION_SPECS:
+    action_command(_action)
+
+
+# -- circulars ---------------------------------------------------------------------------
+@cli.group()
+def circulars() -> None:
+    """Issue circulars (通报)."""
+
+
+@circulars.command("issue")
+@office_option
+@click.option("--title", required=True)
+@click.option("--scope", required=True, help="Who it is circulated to.")
+@click.option("--text", required=True)
+@click.option("--commend", "commended", multiple=True, metavar="UNIT")
+@click.option("--criticise", "criticised", multiple=True, metavar="UNIT")
+@actor_options
+@json_option
+@pass_ctx
+def circulars_issue(
+    c: Context, /, office: str, user: str, role: str, as_json: bool, **f: Any
+) -> None:
+    """Issue a circular naming commended and criticised units."""
+    issued = c.platform.supervision.issue_circular(
+        Actor(user, office, role),
+        office,
+        f["title"],
+        f["scope"],
+        f["text"],
+        list(f["commended"]),
+        list(f["criticised"]),
+    )
+    emit_json(issued) if as_json else click.echo(f"{issued['id']} {issued['title']}")
+
+
+# -- calendar ----------------------------------------------------------------------------
+@cli.group()
+def calendar() -> None:
+    """The Chinese government working-day calendar (holidays and 调休 make-up days)."""
+
+
+def government_calendar() -> GovernmentCalendar:
+    path = Settings.from_env().holidays_file
+    return GovernmentCalendar(load_year_data(path) if path else None)
+
+
+@calendar.command("add-working-days")
+@click.argument("day", metavar="DATE", type=DATE)
+@click.argument("n", type=click.IntRange(min=0))
+def calendar_add(day: date, n: int) -> None:
+    """Print the N-th working day after DATE (DATE itself does not count)."""
+    click.echo(government_calendar().add_working_days(day, n).isoformat())
+
+
+@calendar.command("is-working-day")
+@click.argument("day", metavar="DATE", type=DATE)
+def calendar_is_working_day(day: date) -> None:
+    """Print yes or no; the exit code is 0 either way."""
+    click.echo("yes" if government_calendar().is_working_day(day) else "no")
+
+
+@calendar.command("working-days-between")
+@click.argument("start", metavar="A", type=DATE)
+@click.argument("end", metavar="B", type=DATE)
+def calendar_between(start: date, end: date) -> None:
+    """Print the number of working days after A up to and including B."""
+    click.echo(str(government_calendar().working_days_between(start, end)))
+
+
+# -- demo and run ------------------------------------------------------------------------
+@cli.command("demo")
+@pass_ctx
+def demo_command(c: Context) -> None:
+    """Seed the realistic demo (offices, items at every stage); seeding twice adds nothing."""
+    from services.demo import seed
+
+    summary = seed(c.platform, progress=True)
+    click.echo(f"demo: {summary.offices} offices, {summary.items} items and tasks")
+
+
+@cli.command("run")
+@pass_ctx
+def run_command(c: Context) -> None:
+    """Seed the demo into an empty store, then show the offices and items."""
+    from services.demo import seed
+
+    platform = c.platform
+    if not platform.registry.all():
+        seed(platform, progress=True)
+    for office in platform.registry.all():
+        click.echo(office_line(office))
+        for case in platform.supervision.list_cases(office.code):
+            click.echo("    " + case_line(case))
+
+
+# -- entry point -------------------------------------------------------------------------
+def main(args: Sequence[str] | None = None) -> int:
+    """Run the CLI; turn every user error into one line on stderr and a non-zero exit."""
+    try:
+        result = cli.main(args=args, prog_name="ducha", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("error: aborted", err=True)
+        return 1
+    except click.ClickException as e:
+        click.echo(f"error: {e.format_message()}", err=True)
+        return e.exit_code
+    except USER_ERRORS as e:
+        click.echo(f"error: {e}", err=True)
+        return 1
+    return result if isinstance(result, int) else 0
