@@ -38,7 +38,11 @@ LATER = on(date(2026, 4, 1))
 def test_registered_with_the_five_elements_actor_and_business_time() -> None:
     item = register()
     (event,) = then(item, "Registered")
-    assert (event.objective, event.content, event.deadline) == ("整治违规排污", "排查沿河企业排污口", DEADLINE)
+    assert (event.objective, event.content, event.deadline) == (
+        "整治违规排污",
+        "排查沿河企业排污口",
+        DEADLINE,
+    )
     assert (event.executing_unit, event.responsible_person) == ("省生态环境厅", "马晓东")
     assert event.actor == SUPERVISOR
     assert event.timestamp == on(ISSUED)
@@ -130,7 +134,9 @@ def test_an_assignment_names_one_lead_and_no_one_twice(
 
 
 def test_nobody_is_assigned_the_same_item_twice() -> None:
-    item = given(register, lambda c: c.assign(SUPERVISOR, LATER, [Assignee("unit", "一处", "lead")]))
+    item = given(
+        register, lambda c: c.assign(SUPERVISOR, LATER, [Assignee("unit", "一处", "lead")])
+    )
     with pytest.raises(errors.InvalidAssignmentError, match="already been assigned"):
         item.assign(SUPERVISOR, LATER, [Assignee("unit", "一处", "lead")])
 

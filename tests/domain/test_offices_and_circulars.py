@@ -16,7 +16,9 @@ ADMIN = Actor("admin", "platform", "admin")
 
 
 def test_registered_with_code_name_level_and_parent() -> None:
-    office = Office.register(ADMIN, on(ISSUED), "baiyin", "白银市人民政府办公室", "prefecture", "gansu")
+    office = Office.register(
+        ADMIN, on(ISSUED), "baiyin", "白银市人民政府办公室", "prefecture", "gansu"
+    )
     (event,) = then(office, "Registered")
     assert (event.code, event.name, event.level, event.parent) == (
         "baiyin",
@@ -79,5 +81,5 @@ def test_circular_issued_with_commended_and_criticised_units() -> None:
 def test_a_circular_names_someone_and_nobody_both_ways() -> None:
     with pytest.raises(errors.InvalidFieldError, match="at least one"):
         issue(commended=[], criticised=[])
-    with pytest.raises(errors.InvalidFieldError, match="both|cannot be commended"):
+    with pytest.raises(errors.InvalidFieldError, match="cannot be commended"):
         issue(commended=["郫都区"], criticised=["郫都区"])

@@ -1,0 +1,275 @@
+"""The ``ducha`` command line: JSON shapes, one-line errors, exit codes, help everywhere."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+import pytest
+
+from services.cli import cli, main
+from services.supervision import ACTIONS
+
+
+class Run:
+    def __init__(self, capsys: pytest.CaptureFixture[str]) -> None:
+        self.capsys = capsys
+
+    def __call__(self, *args: str, code: int = 0) -> str:
+        returned = main(list(args))
+        out, err = self.capsys.readouterr()
+        assert returned == code, (out, err)
+        self.err = err
+        return out
+
+    def json(self, *args: str) -> Any:
+        return json.loads(self(*args, "--json"))
+
+
+@pytest.fixture
+def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Run:
+    monkeypatch.setenv("DUCHA_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("DUCHA_CLOCK", "2026-03-02T10:00:00+08:00")
+    monkeypatch.delenv("DUCHA_DATABASE_URL", raising=False)
+    r = Run(capsys)
+    r("offices", "add", "state-council", "--name", "国务院办公厅", "--level", "central")
+    r(
+        "offices",
+        "add",
+        "gansu",
+        "--name",
+        "甘肃省人民政府办公厅",
+        "--level",
+        "province",
+        "--parent",
+        "state-council",
+    )
+    r(
+        "offices",
+        "add",
+        "baiyin",
+        "--name",
+        "白银市人民政府办公室",
+        "--level",
+        "prefecture",
+        "--parent",
+        "gansu",
+    )
+    return r
+
+
+REGISTER = [
+    "items",
+    "register",
+    "--office",
+    "gansu",
+    "--title",
+    "关于黄河流域生态保护的批示",
+    "--source-kind",
+    "instruction",
+    "--source-ref",
+    "甘政批〔2026〕21号",
+    "--issued-on",
+    "2026-03-02",
+    "--objective",
+    "整治违规排污",
+    "--content",
+    "排查排污口",
+    "--executing-unit",
+    "省生态环境厅",
+    "--responsible",
+    "马晓东",
+]
+
+
+def test_register_prints_the_item_as_json_in_chinese(run: Run) -> None:
+    item = run.json(*REGISTER)
+    assert {"id", "office", "title", "source_kind", "deadline", "status", "version"} <= set(item)
+    assert (item["office"], item["title"], item["deadline"]) == (
+        "gansu",
+        "关于黄河流域生态保护的批示",
+        "2026-04-14",
+    )
+    assert (item["status"], item["version"], item["kind"]) == ("registered", 1, "item")
+    raw = run(*REGISTER, "--json")
+    assert "关于黄河流域生态保护的批示" in raw  # UTF-8, not \u escapes
+
+
+def test_actions_show_list_and_history(run: Run) -> None:
+    item_id = run.json(*REGISTER)["id"]
+    run("items", "acknowledge", "--office", "gansu", item_id, "--role", "clerk")
+    progressed = run.json(
+        "items",
+        "report-progress",
+        "--office",
+        "gansu",
+        item_id,
+        "--text",
+        "已排查46个排污口",
+        "--percent",
+        "30",
+    )
+    assert (progressed["status"], progressed["progress_percent"]) == ("in_progress", 30)
+    assigned = run.json(
+        "items",
+        "assign",
+        "--office",
+        "gansu",
+        item_id,
+        "--to",
+        "baiyin",
+        "--co-unit",
+        "省水利厅",
+    )
+    assert [a["target"] for a in assigned["assignments"]] == ["baiyin", "省水利厅"]
+    shown = run.json("items", "show", "--office", "gansu", item_id)
+    assert shown["version"] == 4
+    listed = run.json("items", "list", "--office", "gansu")
+    assert (listed["total"], listed["items"][0]["id"]) == (1, item_id)
+    history = run.json("items", "history", "--office", "gansu", item_id)
+    assert [e["type"] for e in history] == [
+        "Registered",
+        "Acknowledged",
+        "ProgressReported",
+        "Assigned",
+    ]
+    assert history[1]["actor"] == {"user_id": "cli", "office": "gansu", "role": "clerk"}
+    assert history[2]["data"]["text"] == "已排查46个排污口"
+    assert history[2]["time"].startswith("2026-03-02T10:00:00")
+
+
+def test_a_rule_violation_is_one_line_on_stderr_and_records_nothing(run: Run) -> None:
+    item_id = run.json(*REGISTER)["id"]
+    run(
+        "items",
+        "report-progress",
+        "--office",
+        "gansu",
+        item_id,
+        "--text",
+        "x",
+        "--percent",
+        "5",
+        code=1,
+    )
+    assert run.err == "error: the item must be acknowledged before reports are made\n"
+    run(
+        "items",
+        "request-extension",
+        "--office",
+        "gansu",
+        item_id,
+        "--new-deadline",
+        "2026-03-01",
+        "--reason",
+        "x",
+        code=1,
+    )
+    assert run.err.count("\n") == 1 and "later than the current one" in run.err
+    assert run.json("items", "show", "--office", "gansu", item_id)["version"] == 1
+
+
+USAGE, RULE = 2, 1
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["items", "show", "--office", "nowhere", "x"], RULE, "no office 'nowhere'"),
+        (["items", "show", "--office", "gansu", "123"], RULE, "no item '123'"),
+        (["calendar", "add-working-days", "2026-02-30", "3"], USAGE, "not a date"),
+        (
+            ["offices", "add", "Bad_Code", "--name", "x", "--level", "county", "--parent", "gansu"],
+            RULE,
+            "code: must be",
+        ),
+        (["offices", "add", "x1", "--name", "x", "--level", "city"], USAGE, "'--level'"),
+        ([*REGISTER[:-2]], USAGE, "Missing option '--responsible'"),
+        ([*REGISTER[:3], "lanzhou", *REGISTER[4:]], RULE, "no office 'lanzhou'"),
+        ([*REGISTER, "--source-kind", "document"], RULE, "deadline: a deadline is required"),
+        (["items", "assign", "--office", "gansu", "x"], USAGE, "exactly one of --to"),
+    ],
+)
+def test_bad_input_exits_non_zero_with_one_readable_line(
+    run: Run, args: list[str], code: int, message: str
+) -> None:
+    assert run(*args, code=code) == ""
+    assert run.err.count("\n") == 1 and run.err.startswith("error: ")
+    assert message in run.err
+
+
+def test_offices_hierarchy_commands(run: Run) -> None:
+    assert [o["code"] for o in run.json("offices", "descendants", "state-council")] == [
+        "gansu",
+        "baiyin",
+    ]
+    assert [o["code"] for o in run.json("offices", "ancestors", "baiyin")] == [
+        "gansu",
+        "state-council",
+    ]
+    shown = run.json("offices", "show", "gansu")
+    assert (shown["name"], shown["children"], shown["ancestors"]) == (
+        "甘肃省人民政府办公厅",
+        ["baiyin"],
+        ["state-council"],
+    )
+    page = run.json("offices", "list", "--per-page", "2", "--page", "2")
+    assert (page["total"], [o["code"] for o in page["items"]]) == (3, ["baiyin"])
+
+
+def test_calendar_commands(run: Run) -> None:
+    assert run("calendar", "add-working-days", "2026-09-30", "1") == "2026-10-08\n"
+    assert run("calendar", "is-working-day", "2026-10-10") == "yes\n"
+    assert run("calendar", "is-working-day", "2026-10-01") == "no\n"
+    run("calendar", "add-working-days", "2026-12-20", "30", code=1)
+    assert "no holiday data for 2027" in run.err
+
+
+def every_command(group: click.Group, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    found: list[tuple[str, ...]] = [path]
+    for name, command in group.commands.items():
+        if isinstance(command, click.Group):
+            found += every_command(command, (*path, name))
+        else:
+            found.append((*path, name))
+    return found
+
+
+def test_every_command_has_help(run: Run) -> None:
+    commands = every_command(cli)
+    assert {("items", a) for a in ACTIONS} <= set(commands)
+    for path in commands:
+        out = run(*path, "--help")
+        assert "Usage: ducha" in out and "--help" in out
+        command = cli
+        for name in path:
+            command = command.commands[name]  # type: ignore[attr-defined]
+        assert (command.help or "").strip(), f"{' '.join(path)} has no help text"
+
+
+def test_the_installed_console_script_runs(tmp_path: Path) -> None:
+    ducha = Path(sys.executable).parent / "ducha"
+    env = {**os.environ, "DUCHA_DATA_DIR": str(tmp_path / "var"), "DUCHA_CLOCK": "2026-03-02"}
+    env.pop("DUCHA_DATABASE_URL", None)
+    done = subprocess.run(
+        [str(ducha), "offices", "add", "root", "--name", "国务院办公厅", "--level", "central"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    failed = subprocess.run(
+        [str(ducha), "offices", "add", "root", "--name", "again", "--level", "central"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (failed.returncode, failed.stdout) == (1, "")
+    assert failed.stderr == "error: office 'root' is already registered\n"
