@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import threading
 from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
 from domain.offices import Office
@@ -54,9 +55,9 @@ class OfficeRegistry:
         return self.get(code)
 
     def rename(self, actor: Actor, code: str, name: str) -> OfficeView:
-        office = self._load(code)
-        office.rename(actor, self.clock(), name)
-        return self._save(office)
+        with self._changing(code) as office:
+            office.rename(actor, self.clock(), name)
+        return self.get(code)
 
     def retire(self, actor: Actor, code: str, reason: str) -> OfficeView:
         active = [c.code for c in self.children(code) if not c.retired]
@@ -64,9 +65,9 @@ class OfficeRegistry:
             raise RegistryRuleError(
                 f"office '{code}' still has active subordinate offices: {', '.join(active)}"
             )
-        office = self._load(code)
-        office.retire(actor, self.clock(), reason)
-        return self._save(office)
+        with self._changing(code) as office:
+            office.retire(actor, self.clock(), reason)
+        return self.get(code)
 
     # -- queries ----------------------------------------------------------------------
     def get(self, code: str) -> OfficeView:
@@ -79,6 +80,12 @@ class OfficeRegistry:
     def exists(self, code: str) -> bool:
         self.refresh()
         return code in self._offices
+
+    def check_registered(self, code: str) -> None:
+        """Offices are never deleted, so a known code needs no catch-up: the hot path of every
+        command. Raises ``NotFoundError`` if the code is unknown even after catching up."""
+        if code not in self._offices:
+            self.get(code)
 
     def all(self) -> list[OfficeView]:
         """Every office, top-down (each after its parent), siblings by code."""
@@ -168,19 +175,15 @@ class OfficeRegistry:
         if found.retired:
             raise RegistryRuleError(f"parent office '{parent}' is retired")
 
-    def _load(self, code: str) -> Office:
+    @contextmanager
+    def _changing(self, code: str) -> Iterator[Office]:
+        """Load an office, let the caller change it, save it; a lost race is a conflict."""
         self.get(code)
-        try:
-            office: Office = self.store.repository.get(Office.create_id(code))
-        except AggregateNotFoundError:
-            raise NotFoundError(f"no office '{code}'") from None
-        return office
-
-    def _save(self, office: Office) -> OfficeView:
-        try:
-            self.store.save(office)
-        except IntegrityError:
-            raise ConflictError(
-                f"office '{office.code}' was changed by someone else; try again"
-            ) from None
-        return self.get(office.code)
+        with self.store.changing(Office.create_id(code)) as office:
+            yield office
+            try:
+                self.store.save(office)
+            except IntegrityError:
+                raise ConflictError(
+                    f"office '{code}' was changed by someone else; try again"
+                ) from None

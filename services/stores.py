@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import threading
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from datetime import date
 from pathlib import Path
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import Application
@@ -25,6 +28,8 @@ PLATFORM = "_platform"
 """The platform's own tenant (the office registry); never a valid office code."""
 
 SQLITE_LOCK_TIMEOUT_SECONDS = 10
+DEFAULT_CACHE_SIZE = 128  # aggregates kept per tenant
+LOCK_STRIPES = 64
 
 
 class ActorAsList(Transcoding):
@@ -63,10 +68,22 @@ class DateAsISO(Transcoding):
 class TenantStore(Application[UUID]):
     """The append-only event store of one tenant."""
 
-    def __init__(self, tenant: str, recorder: ApplicationRecorder) -> None:
+    def __init__(
+        self, tenant: str, recorder: ApplicationRecorder, cache_size: int = DEFAULT_CACHE_SIZE
+    ) -> None:
         self.tenant = tenant
         self._given_recorder = recorder
-        super().__init__(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+        self._stripes = [threading.Lock() for _ in range(LOCK_STRIPES)]
+        super().__init__(
+            env={
+                "PERSISTENCE_MODULE": "eventsourcing.popo",
+                # Fast-forwarding reads what other processes wrote since the cached version;
+                # no deep copy, so commands must go through ``changing`` (see there).
+                "AGGREGATE_CACHE_MAXSIZE": str(cache_size),
+                "AGGREGATE_CACHE_FASTFORWARD": "y",
+                "DEEPCOPY_FROM_AGGREGATE_CACHE": "n",
+            }
+        )
 
     def construct_recorder(self) -> ApplicationRecorder:
         return self._given_recorder
@@ -76,6 +93,38 @@ class TenantStore(Application[UUID]):
         transcoder.register(ActorAsList())
         transcoder.register(AssigneeAsList())
         transcoder.register(DateAsISO())
+
+    @contextmanager
+    def locked(self, aggregate_id: UUID) -> Iterator[None]:
+        """Serialise this process's work on one aggregate (other processes are kept apart by
+        the store's unique (id, version) key, which turns a lost race into a conflict)."""
+        with self._stripes[hash(aggregate_id) % LOCK_STRIPES]:
+            yield
+
+    @contextmanager
+    def changing(self, aggregate_id: UUID) -> Iterator[Any]:
+        """Load an aggregate to change it; the caller saves it inside the block.
+
+        Cached aggregates are shared, not copied: if anything fails before the save
+        completes, the cached object (which may hold an unsaved event) is forgotten.
+        """
+        with self.locked(aggregate_id):
+            aggregate: Any = self.repository.get(aggregate_id)
+            try:
+                yield aggregate
+            except BaseException:
+                self.forget(aggregate_id)
+                raise
+
+    def forget(self, aggregate_id: UUID) -> None:
+        if self.repository.cache is not None:
+            with suppress(KeyError):
+                self.repository.cache.get(aggregate_id, evict=True)
+
+    def remember(self, aggregate: Any) -> None:
+        """Cache an aggregate that has just been created and saved."""
+        if self.repository.cache is not None:
+            self.repository.cache.put(aggregate.id, aggregate)
 
 
 class Backend(ABC):

