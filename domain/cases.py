@@ -25,6 +25,14 @@ from domain.values import (
 
 OPEN_FOR_REPORTS: Final = ("acknowledged", "in_progress")
 RECTIFICATION_STATES: Final = ("none", "ordered", "reported", "accepted")
+REPORT_KINDS: Final = (
+    "acknowledged",
+    "progress",
+    "completion",
+    "extension_request",
+    "rectification_report",
+)
+"""What a subordinate office's task reports up to its parent record."""
 
 
 def check_percent(percent: int) -> int:
@@ -46,6 +54,15 @@ class Case(Aggregate):
 
     class Event(Aggregate.Event):
         actor: Actor
+
+        def mutate(self, aggregate: Any) -> Any:
+            """Also remember the source event a relayed decision or report came from."""
+            mutated = super().mutate(aggregate)
+            assert mutated is not None
+            source = getattr(self, "source", "")
+            if source:
+                mutated.sources.add(source)
+            return mutated
 
     # -- 交办 / 分解 --------------------------------------------------------------------
     class Assigned(Event):
@@ -108,6 +125,7 @@ class Case(Aggregate):
     # -- 审核 ---------------------------------------------------------------------------
     class CompletionAccepted(Event):
         comment: str
+        source: str = ""
 
         def apply(self, aggregate: Aggregate) -> None:
             assert isinstance(aggregate, Case)
@@ -116,6 +134,7 @@ class Case(Aggregate):
 
     class CompletionReturned(Event):
         reason: str
+        source: str = ""
 
         def apply(self, aggregate: Aggregate) -> None:
             assert isinstance(aggregate, Case)
@@ -135,23 +154,37 @@ class Case(Aggregate):
     class ExtensionGranted(Event):
         new_deadline: date
         comment: str
+        assignee: str = ""
+        source: str = ""
 
         def apply(self, aggregate: Aggregate) -> None:
             assert isinstance(aggregate, Case)
+            if self.assignee:
+                aggregate.pending_extensions.pop(self.assignee, None)
+                for a in aggregate.assignments:
+                    if a["kind"] == "office" and a["target"] == self.assignee:
+                        a["deadline"] = self.new_deadline.isoformat()
+                return
             aggregate.deadline = self.new_deadline
             aggregate.pending_extension = None
             aggregate.extensions_granted += 1
 
     class ExtensionDenied(Event):
         reason: str
+        assignee: str = ""
+        source: str = ""
 
         def apply(self, aggregate: Aggregate) -> None:
             assert isinstance(aggregate, Case)
-            aggregate.pending_extension = None
+            if self.assignee:
+                aggregate.pending_extensions.pop(self.assignee, None)
+            else:
+                aggregate.pending_extension = None
 
     # -- 催办, 督办, 表彰 ----------------------------------------------------------------
     class Urged(Event):
         message: str
+        source: str = ""
 
         def apply(self, aggregate: Aggregate) -> None:
             assert isinstance(aggregate, Case)
@@ -160,6 +193,7 @@ class Case(Aggregate):
     class Escalated(Event):
         to: str
         reason: str
+        source: str = ""
 
         def apply(self, aggregate: Aggregate) -> None:
             assert isinstance(aggregate, Case)
@@ -167,6 +201,7 @@ class Case(Aggregate):
 
     class Commended(Event):
         reason: str
+        source: str = ""
 
         def apply(self, aggregate: Aggregate) -> None:
             assert isinstance(aggregate, Case)
@@ -176,6 +211,7 @@ class Case(Aggregate):
     class RectificationOrdered(Event):
         requirements: str
         deadline: date | None
+        source: str = ""
 
         def apply(self, aggregate: Aggregate) -> None:
             assert isinstance(aggregate, Case)
@@ -190,6 +226,7 @@ class Case(Aggregate):
 
     class RectificationAccepted(Event):
         comment: str
+        source: str = ""
 
         def apply(self, aggregate: Aggregate) -> None:
             assert isinstance(aggregate, Case)
@@ -199,6 +236,7 @@ class Case(Aggregate):
     class Closed(Event):
         reason: str
         leader_closure: bool
+        source: str = ""
 
         def apply(self, aggregate: Aggregate) -> None:
             assert isinstance(aggregate, Case)
@@ -211,6 +249,37 @@ class Case(Aggregate):
             assert isinstance(aggregate, Case)
             aggregate.status = "in_progress" if aggregate.acknowledged_at else aggregate.initial
             aggregate.completion_reported_on = None
+
+    # -- 收到下级报告 ---------------------------------------------------------------------
+    class ReportReceived(Event):
+        """A subordinate office's report on its task, recorded here as received.
+
+        ``timestamp`` is the receiving time, by which on-time completion is judged;
+        ``reported_at`` is when the subordinate recorded it.
+        """
+
+        source: str
+        from_office: str
+        task_id: str
+        kind: str
+        text: str
+        percent: int | None
+        new_deadline: date | None
+        reported_at: datetime
+
+        def apply(self, aggregate: Aggregate) -> None:
+            assert isinstance(aggregate, Case)
+            aggregate.received_reports[self.from_office] = {
+                "kind": self.kind,
+                "text": self.text,
+                "percent": self.percent,
+                "reported_at": self.reported_at.isoformat(),
+                "received_at": self.timestamp.isoformat(),
+            }
+            if self.kind == "extension_request" and self.new_deadline is not None:
+                aggregate.pending_extensions[self.from_office] = self.new_deadline
+            if self.from_office == aggregate.lead_office:
+                aggregate.follow_lead(self)
 
     # -- 经验与问题, 公开 ----------------------------------------------------------------
     class FindingRecorded(Event):
@@ -280,6 +349,9 @@ class Case(Aggregate):
         self.rectification = "none"
         self.finding_count = 0
         self.published = False
+        self.sources: set[str] = set()
+        self.received_reports: dict[str, dict[str, Any]] = {}
+        self.pending_extensions: dict[str, date] = {}
 
     @property
     def assigning_office(self) -> str:
@@ -364,19 +436,30 @@ class Case(Aggregate):
             attachments=check_attachments(attachments or []),
         )
 
-    def accept_completion(self, actor: Actor, at: datetime, comment: str = "") -> None:
+    def accept_completion(
+        self, actor: Actor, at: datetime, comment: str = "", source: str = ""
+    ) -> None:
+        if self.already_applied(source):
+            return
         self.check_completion_pending(actor, "accept a completion")
         self.trigger_event(
-            self.CompletionAccepted, timestamp=at, actor=actor, comment=comment.strip()
+            self.CompletionAccepted,
+            timestamp=at,
+            actor=actor,
+            comment=comment.strip(),
+            source=source,
         )
 
-    def return_completion(self, actor: Actor, at: datetime, reason: str) -> None:
+    def return_completion(self, actor: Actor, at: datetime, reason: str, source: str = "") -> None:
+        if self.already_applied(source):
+            return
         self.check_completion_pending(actor, "return a completion")
         self.trigger_event(
             self.CompletionReturned,
             timestamp=at,
             actor=actor,
             reason=require_text("reason", reason),
+            source=source,
         )
 
     def request_extension(
@@ -399,34 +482,61 @@ class Case(Aggregate):
         )
 
     def grant_extension(
-        self, actor: Actor, at: datetime, new_deadline: date | None = None, comment: str = ""
+        self,
+        actor: Actor,
+        at: datetime,
+        new_deadline: date | None = None,
+        comment: str = "",
+        assignee: str = "",
+        source: str = "",
     ) -> None:
-        self.check_extension_pending(actor, "grant an extension")
-        assert self.pending_extension is not None
-        new_deadline = new_deadline or self.pending_extension
-        if new_deadline <= self.deadline:
-            raise errors.ExtensionNotLaterError(self.deadline)
+        """Grant this record's own pending request, or (``assignee``) a subordinate's."""
+        if self.already_applied(source):
+            return
+        asked, current = self.check_extension_pending(actor, "grant an extension", assignee)
+        new_deadline = new_deadline or asked
+        if new_deadline <= current:
+            raise errors.ExtensionNotLaterError(current)
         self.trigger_event(
             self.ExtensionGranted,
             timestamp=at,
             actor=actor,
             new_deadline=new_deadline,
             comment=comment.strip(),
+            assignee=assignee,
+            source=source,
         )
 
-    def deny_extension(self, actor: Actor, at: datetime, reason: str) -> None:
-        self.check_extension_pending(actor, "deny an extension")
+    def deny_extension(
+        self, actor: Actor, at: datetime, reason: str, assignee: str = "", source: str = ""
+    ) -> None:
+        if self.already_applied(source):
+            return
+        self.check_extension_pending(actor, "deny an extension", assignee)
         self.trigger_event(
-            self.ExtensionDenied, timestamp=at, actor=actor, reason=require_text("reason", reason)
+            self.ExtensionDenied,
+            timestamp=at,
+            actor=actor,
+            reason=require_text("reason", reason),
+            assignee=assignee,
+            source=source,
         )
 
-    def urge(self, actor: Actor, at: datetime, message: str) -> None:
+    def urge(self, actor: Actor, at: datetime, message: str, source: str = "") -> None:
+        if self.already_applied(source):
+            return
         self.check_work_open()
         self.trigger_event(
-            self.Urged, timestamp=at, actor=actor, message=require_text("message", message)
+            self.Urged,
+            timestamp=at,
+            actor=actor,
+            message=require_text("message", message),
+            source=source,
         )
 
-    def escalate(self, actor: Actor, at: datetime, to: str, reason: str) -> None:
+    def escalate(self, actor: Actor, at: datetime, to: str, reason: str, source: str = "") -> None:
+        if self.already_applied(source):
+            return
         self.check_work_open()
         self.trigger_event(
             self.Escalated,
@@ -434,16 +544,30 @@ class Case(Aggregate):
             actor=actor,
             to=require_text("to", to, 200),
             reason=require_text("reason", reason),
+            source=source,
         )
 
-    def commend(self, actor: Actor, at: datetime, reason: str) -> None:
+    def commend(self, actor: Actor, at: datetime, reason: str, source: str = "") -> None:
+        if self.already_applied(source):
+            return
         self.trigger_event(
-            self.Commended, timestamp=at, actor=actor, reason=require_text("reason", reason)
+            self.Commended,
+            timestamp=at,
+            actor=actor,
+            reason=require_text("reason", reason),
+            source=source,
         )
 
     def order_rectification(
-        self, actor: Actor, at: datetime, requirements: str, deadline: date | None = None
+        self,
+        actor: Actor,
+        at: datetime,
+        requirements: str,
+        deadline: date | None = None,
+        source: str = "",
     ) -> None:
+        if self.already_applied(source):
+            return
         self.check_not_closed()
         self.check_assigning_office(actor, "order rectification")
         if self.rectification in ("ordered", "reported"):
@@ -456,6 +580,7 @@ class Case(Aggregate):
             actor=actor,
             requirements=require_text("requirements", requirements),
             deadline=deadline,
+            source=source,
         )
 
     def report_rectification(self, actor: Actor, at: datetime, text: str) -> None:
@@ -466,18 +591,33 @@ class Case(Aggregate):
             self.RectificationReported, timestamp=at, actor=actor, text=require_text("text", text)
         )
 
-    def accept_rectification(self, actor: Actor, at: datetime, comment: str = "") -> None:
+    def accept_rectification(
+        self, actor: Actor, at: datetime, comment: str = "", source: str = ""
+    ) -> None:
+        if self.already_applied(source):
+            return
         self.check_not_closed()
         self.check_assigning_office(actor, "accept a rectification")
         if self.rectification != "reported":
             raise errors.RectificationStateError("no rectification report is waiting for review")
         self.trigger_event(
-            self.RectificationAccepted, timestamp=at, actor=actor, comment=comment.strip()
+            self.RectificationAccepted,
+            timestamp=at,
+            actor=actor,
+            comment=comment.strip(),
+            source=source,
         )
 
     def close(
-        self, actor: Actor, at: datetime, reason: str = "", leader_closure: bool = False
+        self,
+        actor: Actor,
+        at: datetime,
+        reason: str = "",
+        leader_closure: bool = False,
+        source: str = "",
     ) -> None:
+        if self.already_applied(source):
+            return
         self.check_not_closed()
         if leader_closure:
             self.check_leader_closure(actor, reason)
@@ -494,6 +634,39 @@ class Case(Aggregate):
             actor=actor,
             reason=reason.strip(),
             leader_closure=leader_closure,
+            source=source,
+        )
+
+    def receive_report(
+        self,
+        actor: Actor,
+        at: datetime,
+        source: str,
+        from_office: str,
+        task_id: str,
+        kind: str,
+        reported_at: datetime,
+        text: str = "",
+        percent: int | None = None,
+        new_deadline: date | None = None,
+    ) -> None:
+        """Record a subordinate office's report on its task (relayed up); once per source."""
+        if self.already_applied(require_text("source", source)):
+            return
+        if from_office not in self.office_assignees:
+            raise errors.InvalidAssignmentError(f"office '{from_office}' was not assigned this")
+        self.trigger_event(
+            self.ReportReceived,
+            timestamp=at,
+            actor=actor,
+            source=source,
+            from_office=from_office,
+            task_id=task_id,
+            kind=require_choice("kind", kind, REPORT_KINDS),
+            text=text,
+            percent=percent,
+            new_deadline=new_deadline,
+            reported_at=reported_at,
         )
 
     def reopen(self, actor: Actor, at: datetime, reason: str) -> None:
@@ -560,11 +733,60 @@ class Case(Aggregate):
         if self.status != "completion_reported":
             raise errors.NoCompletionPendingError()
 
-    def check_extension_pending(self, actor: Actor, decision: str) -> None:
+    def check_extension_pending(
+        self, actor: Actor, decision: str, assignee: str = ""
+    ) -> tuple[date, date]:
+        """(date asked for, deadline it would replace) of the pending request decided on."""
         self.check_work_open()
         self.check_assigning_office(actor, decision)
-        if self.pending_extension is None:
+        if assignee:
+            asked = self.pending_extensions.get(assignee)
+            current = next(
+                (
+                    date.fromisoformat(a["deadline"])
+                    for a in self.assignments
+                    if a["kind"] == "office" and a["target"] == assignee
+                ),
+                self.deadline,
+            )
+        else:
+            asked, current = self.pending_extension, self.deadline
+        if asked is None:
             raise errors.NoExtensionPendingError()
+        return asked, current
+
+    def already_applied(self, source: str) -> bool:
+        """A relayed decision or report is applied once per source event."""
+        return bool(source) and source in self.sources
+
+    @property
+    def office_assignees(self) -> list[str]:
+        return [a["target"] for a in self.assignments if a["kind"] == "office"]
+
+    @property
+    def lead_office(self) -> str | None:
+        leads = [
+            a["target"] for a in self.assignments if a["kind"] == "office" and a["role"] == "lead"
+        ]
+        return leads[-1] if leads else None
+
+    def follow_lead(self, report: Case.ReportReceived) -> None:
+        """The lead office's reports move this record as if made here (on receipt)."""
+        if self.status == "closed":
+            return
+        if report.kind == "acknowledged" and self.acknowledged_at is None:
+            self.acknowledged_at = report.timestamp
+            self.status = "acknowledged" if self.status == self.initial else self.status
+        elif report.kind == "progress" and self.status in (self.initial, *OPEN_FOR_REPORTS):
+            self.status = "in_progress"
+            self.progress_percent = report.percent or self.progress_percent
+            self.last_report = report.text
+        elif report.kind == "completion" and self.status != "completed":
+            self.status = "completion_reported"
+            self.last_report = report.text
+            self.completion_reported_on = business_date(report.timestamp)
+        elif report.kind == "rectification_report" and self.rectification == "ordered":
+            self.rectification = "reported"
 
     def check_leader_closure(self, actor: Actor, reason: str) -> None:
         if actor.role != "leader":
