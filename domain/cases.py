@@ -125,21 +125,34 @@ class Case(Aggregate):
     # -- 审核 ---------------------------------------------------------------------------
     class CompletionAccepted(Event):
         comment: str
+        assignee: str = ""
         source: str = ""
 
         def apply(self, aggregate: Aggregate) -> None:
             assert isinstance(aggregate, Case)
+            if self.assignee:
+                aggregate.pending_completions.pop(self.assignee, None)
+                return
             aggregate.status = "completed"
             aggregate.progress_percent = 100
+            aggregate.completed_on = business_date(self.timestamp)
+            if aggregate.lead_office:
+                aggregate.pending_completions.pop(aggregate.lead_office, None)
 
     class CompletionReturned(Event):
         reason: str
+        assignee: str = ""
         source: str = ""
 
         def apply(self, aggregate: Aggregate) -> None:
             assert isinstance(aggregate, Case)
+            if self.assignee:
+                aggregate.pending_completions.pop(self.assignee, None)
+                return
             aggregate.status = "in_progress"
             aggregate.completion_reported_on = None
+            if aggregate.lead_office:
+                aggregate.pending_completions.pop(aggregate.lead_office, None)
 
     # -- 延期 ---------------------------------------------------------------------------
     class ExtensionRequested(Event):
@@ -249,6 +262,7 @@ class Case(Aggregate):
             assert isinstance(aggregate, Case)
             aggregate.status = "in_progress" if aggregate.acknowledged_at else aggregate.initial
             aggregate.completion_reported_on = None
+            aggregate.completed_on = None
 
     # -- 收到下级报告 ---------------------------------------------------------------------
     class ReportReceived(Event):
@@ -278,6 +292,8 @@ class Case(Aggregate):
             }
             if self.kind == "extension_request" and self.new_deadline is not None:
                 aggregate.pending_extensions[self.from_office] = self.new_deadline
+            if self.kind == "completion":
+                aggregate.pending_completions[self.from_office] = self.text
             if self.from_office == aggregate.lead_office:
                 aggregate.follow_lead(self)
 
@@ -297,6 +313,7 @@ class Case(Aggregate):
         def apply(self, aggregate: Aggregate) -> None:
             assert isinstance(aggregate, Case)
             aggregate.published = True
+            aggregate.public_summary = self.summary
 
     class Unpublished(Event):
         reason: str
@@ -304,9 +321,13 @@ class Case(Aggregate):
         def apply(self, aggregate: Aggregate) -> None:
             assert isinstance(aggregate, Case)
             aggregate.published = False
+            aggregate.public_summary = ""
 
     # -- state shared by items and tasks ----------------------------------------------
     initial = "registered"
+    follows_lead_completion = True
+    """An item is complete when its lead office's completion is accepted; a task reports its
+    own completion upward after reviewing its lead's (``assignee=`` decisions)."""
 
     def _init_case(
         self,
@@ -341,6 +362,8 @@ class Case(Aggregate):
         self.progress_percent = 0
         self.last_report = ""
         self.completion_reported_on: date | None = None
+        self.completed_on: date | None = None
+        self.public_summary = ""
         self.pending_extension: date | None = None
         self.extensions_granted = 0
         self.urge_count = 0
@@ -352,6 +375,7 @@ class Case(Aggregate):
         self.sources: set[str] = set()
         self.received_reports: dict[str, dict[str, Any]] = {}
         self.pending_extensions: dict[str, date] = {}
+        self.pending_completions: dict[str, str] = {}
 
     @property
     def assigning_office(self) -> str:
@@ -437,28 +461,33 @@ class Case(Aggregate):
         )
 
     def accept_completion(
-        self, actor: Actor, at: datetime, comment: str = "", source: str = ""
+        self, actor: Actor, at: datetime, comment: str = "", assignee: str = "", source: str = ""
     ) -> None:
+        """Accept this record's completion, or (``assignee``) a subordinate office's."""
         if self.already_applied(source):
             return
-        self.check_completion_pending(actor, "accept a completion")
+        self.check_completion_pending(actor, "accept a completion", assignee)
         self.trigger_event(
             self.CompletionAccepted,
             timestamp=at,
             actor=actor,
             comment=comment.strip(),
+            assignee=assignee,
             source=source,
         )
 
-    def return_completion(self, actor: Actor, at: datetime, reason: str, source: str = "") -> None:
+    def return_completion(
+        self, actor: Actor, at: datetime, reason: str, assignee: str = "", source: str = ""
+    ) -> None:
         if self.already_applied(source):
             return
-        self.check_completion_pending(actor, "return a completion")
+        self.check_completion_pending(actor, "return a completion", assignee)
         self.trigger_event(
             self.CompletionReturned,
             timestamp=at,
             actor=actor,
             reason=require_text("reason", reason),
+            assignee=assignee,
             source=source,
         )
 
@@ -727,18 +756,31 @@ class Case(Aggregate):
         if actor.office != self.assigning_office:
             raise errors.NotAssigningOfficeError(decision, self.assigning_office)
 
-    def check_completion_pending(self, actor: Actor, decision: str) -> None:
+    def check_completion_pending(self, actor: Actor, decision: str, assignee: str = "") -> None:
         self.check_not_closed()
-        self.check_assigning_office(actor, decision)
-        if self.status != "completion_reported":
+        self.check_decider(actor, decision, assignee)
+        pending = (
+            assignee in self.pending_completions
+            if assignee
+            else (self.status == "completion_reported")
+        )
+        if not pending:
             raise errors.NoCompletionPendingError()
+
+    def check_decider(self, actor: Actor, decision: str, assignee: str) -> None:
+        """A subordinate's request is decided by the office that assigned it (this record's);
+        this record's own, by its assigning office."""
+        if not assignee:
+            self.check_assigning_office(actor, decision)
+        elif actor.office != self.office:
+            raise errors.NotAssigningOfficeError(decision, self.office)
 
     def check_extension_pending(
         self, actor: Actor, decision: str, assignee: str = ""
     ) -> tuple[date, date]:
         """(date asked for, deadline it would replace) of the pending request decided on."""
         self.check_work_open()
-        self.check_assigning_office(actor, decision)
+        self.check_decider(actor, decision, assignee)
         if assignee:
             asked = self.pending_extensions.get(assignee)
             current = next(
@@ -781,7 +823,11 @@ class Case(Aggregate):
             self.status = "in_progress"
             self.progress_percent = report.percent or self.progress_percent
             self.last_report = report.text
-        elif report.kind == "completion" and self.status != "completed":
+        elif (
+            report.kind == "completion"
+            and self.follows_lead_completion
+            and self.status not in ("completion_reported", "completed")
+        ):
             self.status = "completion_reported"
             self.last_report = report.text
             self.completion_reported_on = business_date(report.timestamp)

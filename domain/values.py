@@ -44,6 +44,8 @@ class WorkingCalendar(Protocol):
 
     def is_working_day(self, day: date) -> bool: ...
 
+    def working_days_between(self, a: date, b: date) -> int: ...
+
 
 def business_date(at: datetime) -> date:
     """The date in China on which an instant falls: deadlines are judged by it."""

@@ -7,9 +7,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from domain.values import business_date
+from projections.audit import AuditProjection
+from projections.items import ItemsProjection
+from projections.queries import ReadModels
+from projections.readstore import PostgresReadStore, ReadStore, SQLiteReadStore
+from projections.rollup import RollupProjection
+from projections.runner import Runner
 from services.calendar import GovernmentCalendar, load_year_data
 from services.clock import Clock, clock_from_env
 from services.registry import OfficeRegistry
+from services.relay import Relay, SkippedRelays
 from services.stores import Backend, PostgresBackend, SQLiteBackend
 from services.supervision import SupervisionService
 
@@ -48,8 +56,12 @@ class Platform:
     calendar: GovernmentCalendar
     registry: OfficeRegistry
     supervision: SupervisionService
+    read: ReadStore
+    runner: Runner
+    views: ReadModels
 
     def close(self) -> None:
+        self.read.close()
         self.backend.close()
 
 
@@ -61,7 +73,16 @@ def build_backend(settings: Settings) -> Backend:
     return SQLiteBackend(settings.data_dir)
 
 
-def build_platform(settings: Settings, clock: Clock | None = None) -> Platform:
+def build_read_store(settings: Settings, backend: Backend) -> ReadStore:
+    if isinstance(backend, PostgresBackend):
+        return PostgresReadStore(backend.pool)
+    return SQLiteReadStore(settings.data_dir / "read.sqlite")
+
+
+def build_platform(
+    settings: Settings, clock: Clock | None = None, catch_up: bool = True
+) -> Platform:
+    """Wire the services; with ``catch_up``, apply what was recorded while nothing ran."""
     clock = clock or clock_from_env(settings.clock)
     calendar = GovernmentCalendar(
         load_year_data(settings.holidays_file) if settings.holidays_file else None
@@ -69,4 +90,29 @@ def build_platform(settings: Settings, clock: Clock | None = None) -> Platform:
     backend = build_backend(settings)
     registry = OfficeRegistry(backend, clock)
     supervision = SupervisionService(backend, registry, clock, calendar)
-    return Platform(settings, backend, clock, calendar, registry, supervision)
+    read = build_read_store(settings, backend)
+    skips = SkippedRelays(read)
+    runner = Runner(
+        backend,
+        offices=lambda: [o.code for o in registry.all()],
+        read=read,
+        projections=[
+            ItemsProjection(),
+            AuditProjection(),
+            RollupProjection(registry.ancestor_codes, calendar),
+        ],
+        managers=[Relay(supervision, skips.record)],
+    )
+    supervision.listeners.append(runner.notify)
+    views = ReadModels(
+        read,
+        calendar,
+        today=lambda: business_date(clock()),
+        children=lambda code: [(o.code, o.name) for o in registry.children(code)],
+    )
+    platform = Platform(
+        settings, backend, clock, calendar, registry, supervision, read, runner, views
+    )
+    if catch_up:
+        runner.catch_up_all()
+    return platform

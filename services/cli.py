@@ -375,6 +375,7 @@ def required(name: str, *more: str, **kw: Any) -> Callable[[Any], Any]:
     return click.option(name, *more, required=True, **kw)
 
 
+ASSIGNEE_HELP = "Decide a subordinate office's request (its task is told), not this record's own."
 ACTION_SPECS: dict[str, tuple[str, list[Any], Callable[[dict[str, Any]], dict[str, Any]]]] = {
     "assign": (
         "交办: assign to a subordinate office or an internal unit (one lead, any co-executors).",
@@ -409,13 +410,19 @@ ACTION_SPECS: dict[str, tuple[str, list[Any], Callable[[dict[str, Any]], dict[st
     ),
     "accept-completion": (
         "审核通过: the assigning office accepts the completion.",
-        [click.option("--comment", default="")],
-        lambda o: {"comment": o["comment"]},
+        [
+            click.option("--comment", default=""),
+            click.option("--assignee", default="", metavar="CODE", help=ASSIGNEE_HELP),
+        ],
+        lambda o: dict(o),
     ),
     "return-completion": (
         "退回: the assigning office returns the completion for more work.",
-        [required("--reason")],
-        lambda o: {"reason": o["reason"]},
+        [
+            required("--reason"),
+            click.option("--assignee", default="", metavar="CODE", help=ASSIGNEE_HELP),
+        ],
+        lambda o: dict(o),
     ),
     "request-extension": (
         "申请延期: on or before the deadline, with a reason.",
@@ -435,13 +442,17 @@ ACTION_SPECS: dict[str, tuple[str, list[Any], Callable[[dict[str, Any]], dict[st
         [
             click.option("--new-deadline", type=DATE, help="Defaults to the date asked for."),
             click.option("--comment", default=""),
+            click.option("--assignee", default="", metavar="CODE", help=ASSIGNEE_HELP),
         ],
-        lambda o: {"new_deadline": o["new_deadline"], "comment": o["comment"]},
+        lambda o: dict(o),
     ),
     "deny-extension": (
         "不予延期: the deadline stays.",
-        [required("--reason")],
-        lambda o: {"reason": o["reason"]},
+        [
+            required("--reason"),
+            click.option("--assignee", default="", metavar="CODE", help=ASSIGNEE_HELP),
+        ],
+        lambda o: dict(o),
     ),
     "urge": ("催办: urge.", [required("--message")], lambda o: dict(o)),
     "escalate": (

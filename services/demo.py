@@ -17,10 +17,10 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 import click
 
 from domain.assignment import Assignee
+from domain.tasks import Task
 from domain.values import Actor
-from services.bootstrap import Platform
+from services.bootstrap import Platform, build_platform
 from services.clock import at_noon
-from services.registry import OfficeRegistry
 from services.supervision import NewItem, SupervisionService
 
 DEMO_NAMESPACE = uuid5(NAMESPACE_URL, "urn:ducha:demo")
@@ -89,20 +89,6 @@ class Story:
         self.clock.on(day)
         self.s.act(self.person(office, role), office, item_id, action, None, **params)
 
-    def decide(
-        self,
-        day: date,
-        by: str,
-        role: str,
-        office: str,
-        task_id: str,
-        action: str,
-        **params: object,
-    ) -> None:
-        """A parent office's decision on a child's task (what the process manager relays)."""
-        self.clock.on(day)
-        self.s.act(self.person(by, role), office, task_id, action, None, **params)
-
     def assign_down(
         self,
         day: date,
@@ -112,18 +98,10 @@ class Story:
         co: tuple[str, ...] = (),
         **kw: object,
     ) -> dict[str, str]:
-        """Assign to offices and create their tasks (what the process manager will do)."""
+        """Assign to offices; the process manager creates their tasks (ids are derived)."""
         assignees = [Assignee("office", lead, "lead")] + [Assignee("office", c, "co") for c in co]
         self.act(day, office, "supervisor", item_id, "assign", assignees=assignees, **kw)
-        case = self.s.get(office, item_id)
-        assigned = self.s.assignment_event(office, item_id, case.version)
-        tasks = {}
-        for target in (lead, *co):
-            task = self.s.receive_assignment(
-                Actor("process-manager", target, "system"), target, office, item_id, assigned
-            )
-            tasks[target] = task.id
-        return tasks
+        return {t: str(Task.create_id(office, item_id, t)) for t in (lead, *co)}
 
 
 def demo_id(key: str) -> UUID:
@@ -180,13 +158,13 @@ def coal_mine_instruction(st: Story) -> None:
         reason="事故技术鉴定需省级专家组复核，预计12月上旬完成",
         progress="隐患排查已完成，整改进行中",
     )
-    st.decide(
+    st.act(
         date(2026, 10, 29),
         "baiyin",
         "supervisor",
-        "pingchuan",
-        bottom,
+        city["baiyin"],
         "grant-extension",
+        assignee="pingchuan",
         comment="同意延期，请每周报送进展",
     )
     st.act(
@@ -568,20 +546,26 @@ STORIES: list[tuple[str, str, Callable[[Story], None]]] = [
 
 
 def seed(platform: Platform, progress: bool = False) -> Summary:
-    """Register the demo offices and play each story not played yet."""
+    """Register the demo offices and play each story not played yet, on the demo's clock."""
     clock = DemoClock()
-    registry = OfficeRegistry(platform.backend, clock)
-    service = SupervisionService(platform.backend, registry, clock, platform.calendar)
+    demo = build_platform(platform.settings, clock=clock)
+    try:
+        return play(demo, clock, progress)
+    finally:
+        demo.close()
+
+
+def play(demo: Platform, clock: DemoClock, progress: bool) -> Summary:
     admin = Actor("demo", "platform", "admin")
     clock.on(date(2026, 1, 5))
     for code, name, level, parent in OFFICES:
-        if not registry.exists(code):
-            registry.register(admin, code, name, level, parent)
-    story = Story(service, clock)
+        if not demo.registry.exists(code):
+            demo.registry.register(admin, code, name, level, parent)
+    story = Story(demo.supervision, clock)
     bar = click.progressbar(STORIES, label="seeding demo", file=sys.stderr, show_pos=True)
     with bar if progress else nullcontext(STORIES) as stories:
-        for office, key, play in stories:
-            if not service.exists(office, demo_id(key)):
-                play(story)
-    items = sum(len(service.list_cases(code)) for code, *_ in OFFICES)
+        for office, key, play_story in stories:
+            if not demo.supervision.exists(office, demo_id(key)):
+                play_story(story)
+    items = sum(len(demo.supervision.list_cases(code)) for code, *_ in OFFICES)
     return Summary(offices=len(OFFICES), items=items)

@@ -35,6 +35,7 @@ class OfficeRegistry:
         )
         self._offices: dict[str, OfficeView] = {}
         self._codes: dict[UUID, str] = {}
+        self._ancestors: dict[str, list[str]] = {}
         self._position = 0
         self._lock = threading.Lock()
 
@@ -120,6 +121,12 @@ class OfficeRegistry:
                 found.append(child)
                 queue.append(child.code)
         return found
+
+    def ancestor_codes(self, code: str) -> list[str]:
+        """Nearest first. A parent never changes, so this needs no catch-up once known."""
+        if code not in self._ancestors:
+            self._ancestors[code] = [o.code for o in self.ancestors(code)]
+        return self._ancestors[code]
 
     def is_descendant(self, code: str, of: str) -> bool:
         return any(a.code == of for a in self.ancestors(code))

@@ -73,7 +73,7 @@ class TenantStore(Application[UUID]):
     ) -> None:
         self.tenant = tenant
         self._given_recorder = recorder
-        self._stripes = [threading.Lock() for _ in range(LOCK_STRIPES)]
+        self._stripes = [threading.RLock() for _ in range(LOCK_STRIPES)]
         super().__init__(
             env={
                 "PERSISTENCE_MODULE": "eventsourcing.popo",

@@ -6,7 +6,7 @@ Every command is: load, one domain call, save. A save that loses a race, or a ca
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -94,6 +94,9 @@ class SupervisionService:
         self.registry = registry
         self.clock = clock
         self.calendar = calendar
+        self.listeners: list[Callable[[str], None]] = []
+        """Called with the office after every save: the embedded pump keeps the read side
+        current before a command returns."""
 
     # -- commands ---------------------------------------------------------------------
     def register_item(
@@ -110,6 +113,7 @@ class SupervisionService:
         )
         self._save(store, item)
         store.remember(item)
+        self._saved(office)
         return self._view(item)
 
     def act(
@@ -156,10 +160,17 @@ class SupervisionService:
             executing_unit=self.registry.get(office).name,
         )
         try:
-            store.save(task)
-        except IntegrityError:  # received concurrently: the first one stands
+            self._save(store, task)
+        except ConflictError:  # received concurrently: the first one stands
             return self._view(store.repository.get(task_id))
+        self._saved(office)
         return self._view(task)
+
+    def relay_report(self, actor: Actor, office: str, record_id: str, **report: Any) -> CaseView:
+        """Record a subordinate's report on ``office``'s record (the process manager's call)."""
+        with self._changing(office, record_id, None) as case:
+            case.receive_report(actor, self.clock(), **report)
+        return self._view(case)
 
     def issue_circular(
         self,
@@ -185,6 +196,7 @@ class SupervisionService:
             criticised=criticised,
         )
         self._save(store, circular)
+        self._saved(office)
         return {"id": str(circular.id), "office": office, "title": circular.title}
 
     # -- queries ----------------------------------------------------------------------
@@ -237,10 +249,19 @@ class SupervisionService:
                         f"item '{item_id}' is at version {case.version}, not "
                         f"{expected_version}: someone changed it first; reload and try again"
                     )
+                before = case.version
                 yield case
+                changed = case.version != before
                 self._save(store, case)
         except AggregateNotFoundError:
             raise NotFoundError(f"no item '{item_id}' in office '{office}'") from None
+        if changed:
+            self._saved(office)
+
+    def _saved(self, office: str) -> None:
+        """Tell the listeners (the embedded pump) once the change is saved and unlocked."""
+        for listener in self.listeners:
+            listener(office)
 
     @staticmethod
     def _parse_id(store: TenantStore, item_id: str) -> UUID:
@@ -255,8 +276,7 @@ class SupervisionService:
             raise NotFoundError(f"no item '{found.id}' in office '{store.tenant}'")
         return found
 
-    @staticmethod
-    def _save(store: TenantStore, aggregate: Aggregate) -> None:
+    def _save(self, store: TenantStore, aggregate: Aggregate) -> None:
         try:
             store.save(aggregate)
         except IntegrityError:
@@ -324,7 +344,12 @@ def case_view(case: Case, today: date) -> CaseView:
         commendation_count=case.commendation_count,
         rectification=case.rectification,
         published=case.published,
+        public_summary=case.public_summary,
         finding_count=case.finding_count,
+        completion_reported_on=case.completion_reported_on,
+        completed_on=case.completed_on,
+        pending_extensions=dict(case.pending_extensions),
+        received_reports={k: dict(v) for k, v in case.received_reports.items()},
         assignments=list(case.assignments),
         parent=(
             {"office": case.parent_office, "id": case.parent_id, "role": case.role}

@@ -68,7 +68,12 @@ class CaseView:
     commendation_count: int
     rectification: str
     published: bool
+    public_summary: str
     finding_count: int
+    completion_reported_on: date | None
+    completed_on: date | None
+    pending_extensions: dict[str, date]
+    received_reports: dict[str, dict[str, Any]]
     assignments: list[dict[str, str]]
     parent: dict[str, str] | None
     root: dict[str, str]
@@ -104,7 +109,7 @@ class Page:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "items": [i.to_dict() for i in self.items],
+            "items": [i.to_dict() if hasattr(i, "to_dict") else plain(i) for i in self.items],
             "page": self.page,
             "per_page": self.per_page,
             "total": self.total,

@@ -39,6 +39,9 @@ class WeekdayCalendar:
             n -= self.is_working_day(day)
         return day
 
+    def working_days_between(self, a: date, b: date) -> int:
+        return sum(self.is_working_day(a + timedelta(days=k)) for k in range(1, (b - a).days + 1))
+
 
 def on(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, 10, 0, tzinfo=CHINA_TZ)

@@ -1,0 +1,92 @@
+"""The items projection: every item and task of every office, filterable and paginated."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from domain.cases import Case
+from projections.readstore import Tx
+from projections.runner import Envelope, Projection
+from services.supervision import case_view
+
+DDL = """
+CREATE TABLE IF NOT EXISTS items (
+    office TEXT NOT NULL,
+    id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    title TEXT NOT NULL,
+    search TEXT NOT NULL,
+    source_kind TEXT NOT NULL,
+    status TEXT NOT NULL,
+    deadline TEXT NOT NULL,
+    importance INTEGER NOT NULL,
+    urgency INTEGER NOT NULL,
+    assignees TEXT NOT NULL,
+    parent_office TEXT,
+    parent_id TEXT,
+    root_office TEXT NOT NULL,
+    root_id TEXT NOT NULL,
+    published INTEGER NOT NULL,
+    registered_at TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    doc TEXT NOT NULL,
+    PRIMARY KEY (office, id)
+);
+CREATE INDEX IF NOT EXISTS items_by_status ON items (office, status, deadline);
+CREATE INDEX IF NOT EXISTS items_by_root ON items (root_office, root_id);
+CREATE INDEX IF NOT EXISTS items_published ON items (published, office)
+"""
+
+COLUMNS = (
+    "office, id, kind, title, search, source_kind, status, deadline, importance, urgency, "
+    "assignees, parent_office, parent_id, root_office, root_id, published, registered_at, "
+    "version, doc"
+)
+UPSERT = (
+    f"INSERT INTO items ({COLUMNS}) VALUES ({', '.join('?' * 19)}) "
+    "ON CONFLICT (office, id) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in COLUMNS.split(", ")[2:])
+)
+
+
+def item_row(case: Case) -> tuple[Any, ...]:
+    view = case_view(case, case.deadline).to_dict()
+    view.pop("overdue")  # derived when read, never stored
+    parent = view["parent"] or {}
+    return (
+        case.office,
+        view["id"],
+        view["kind"],
+        case.title,
+        " ".join((case.title, case.objective, case.content, case.source_ref)),
+        case.source_kind,
+        case.status,
+        view["deadline"],
+        case.importance,
+        case.urgency,
+        " " + " ".join(a["target"] for a in case.assignments) + " ",
+        parent.get("office"),
+        parent.get("id"),
+        view["root"]["office"],
+        view["root"]["id"],
+        int(case.published),
+        view["registered_at"],
+        case.version,
+        json.dumps(view, ensure_ascii=False),
+    )
+
+
+class ItemsProjection(Projection):
+    name = "items"
+    ddl = DDL
+
+    def handle(self, tx: Tx, envelope: Envelope) -> None:
+        if isinstance(envelope.state, Case):
+            tx.execute(UPSERT, item_row(envelope.state))
+
+    def drop(self, tx: Tx, office: str | None) -> None:
+        if office is None:
+            tx.execute("DELETE FROM items")
+        else:
+            tx.execute("DELETE FROM items WHERE office = ?", (office,))

@@ -1,0 +1,238 @@
+"""Queries on the read models. Lights and overdue flags are derived here, as of ``today``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import Any
+
+from domain.lights import AWAITING_WORK, light, yellow_until
+from domain.values import WorkingCalendar
+from projections.readstore import ReadStore
+from projections.rollup import summarize_rollup
+from services.views import Page
+
+LIGHTS = ("green", "yellow", "red")
+AWAITING = "(" + ", ".join(f"'{s}'" for s in AWAITING_WORK) + ")"
+
+
+class ReadModels:
+    def __init__(
+        self,
+        read: ReadStore,
+        calendar: WorkingCalendar,
+        today: Callable[[], date],
+        children: Callable[[str], list[tuple[str, str]]],
+    ) -> None:
+        self.read = read
+        self.calendar = calendar
+        self.today = today
+        self.children = children
+
+    # -- items ------------------------------------------------------------------------
+    def items(
+        self,
+        office: str,
+        *,
+        status: str | None = None,
+        light_: str | None = None,
+        source_kind: str | None = None,
+        kind: str | None = None,
+        importance: int | None = None,
+        urgency: int | None = None,
+        assignee: str | None = None,
+        text: str | None = None,
+        page: int = 1,
+        per_page: int = 50,
+    ) -> Page:
+        where: list[str] = ["office = ?"]
+        params: list[Any] = [office]
+        for column, value in (
+            ("status", status),
+            ("source_kind", source_kind),
+            ("kind", kind),
+            ("importance", importance),
+            ("urgency", urgency),
+        ):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        if assignee:
+            where.append("assignees LIKE ?")
+            params.append(f"% {assignee} %")
+        if text:
+            where.append("search LIKE ?")
+            params.append(f"%{text}%")
+        if light_ is not None:
+            where.append(self._light_clause(light_, params))
+        clause = " AND ".join(where)
+        total = self.read.all(f"SELECT COUNT(*) AS n FROM items WHERE {clause}", params)[0]["n"]
+        rows = self.read.all(
+            f"SELECT doc FROM items WHERE {clause} ORDER BY registered_at, id LIMIT ? OFFSET ?",
+            [*params, per_page, (page - 1) * per_page],
+        )
+        return Page([self._doc(r["doc"]) for r in rows], page, per_page, int(total))
+
+    def _light_clause(self, wanted: str, params: list[Any]) -> str:
+        if wanted not in LIGHTS:
+            raise ValueError(f"light must be one of {', '.join(LIGHTS)}")
+        today = self.today()
+        red = f"(status IN {AWAITING} AND deadline < ?)"
+        yellow = f"(status IN {AWAITING} AND deadline BETWEEN ? AND ?)"
+        if wanted == "red":
+            params.append(today.isoformat())
+            return red
+        if wanted == "yellow":
+            params.extend([today.isoformat(), yellow_until(today, self.calendar).isoformat()])
+            return yellow
+        params.extend(
+            [today.isoformat(), today.isoformat(), yellow_until(today, self.calendar).isoformat()]
+        )
+        return f"NOT {red} AND NOT {yellow}"
+
+    def _doc(self, doc: str) -> dict[str, Any]:
+        item: dict[str, Any] = json.loads(doc)
+        deadline = date.fromisoformat(item["deadline"])
+        today = self.today()
+        item["light"] = light(item["status"], deadline, today, self.calendar)
+        reported = item.get("completion_reported_on")
+        item["overdue"] = (
+            date.fromisoformat(reported) > deadline
+            if reported
+            else item["status"] != "closed" and today > deadline
+        )
+        return item
+
+    def item(self, office: str, item_id: str) -> dict[str, Any] | None:
+        rows = self.read.all("SELECT doc FROM items WHERE office = ? AND id = ?", (office, item_id))
+        return self._doc(rows[0]["doc"]) if rows else None
+
+    # -- responsibility tree ----------------------------------------------------------
+    def tree(self, office: str, item_id: str) -> dict[str, Any] | None:
+        """The whole tree of the item's chain, from its root, across offices."""
+        found = self.item(office, item_id)
+        if found is None:
+            return None
+        root = found["root"]
+        rows = [
+            self._doc(r["doc"])
+            for r in self.read.all(
+                "SELECT doc FROM items WHERE root_office = ? AND root_id = ? "
+                "ORDER BY registered_at",
+                (root["office"], root["id"]),
+            )
+        ]
+        children: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        for row in rows:
+            if row["parent"]:
+                children.setdefault((row["parent"]["office"], row["parent"]["id"]), []).append(row)
+
+        def node(row: dict[str, Any]) -> dict[str, Any]:
+            return {
+                "office": row["office"],
+                "id": row["id"],
+                "kind": row["kind"],
+                "unit": row["executing_unit"],
+                "responsible_person": row["responsible_person"],
+                "status": row["status"],
+                "deadline": row["deadline"],
+                "light": row["light"],
+                "last_report": row["last_report"],
+                "assignments": row["assignments"],
+                "children": [node(c) for c in children.get((row["office"], row["id"]), [])],
+            }
+
+        top = next(
+            (r for r in rows if r["office"] == root["office"] and r["id"] == root["id"]), None
+        )
+        return node(top) if top else None
+
+    # -- roll-up and circular ---------------------------------------------------------
+    def rollup(self, office: str) -> dict[str, Any]:
+        rows = self.read.all("SELECT metric, key, value FROM rollup WHERE office = ?", (office,))
+        return summarize_rollup(office, rows, self.today(), self.calendar)
+
+    def circular(self, office: str) -> dict[str, Any]:
+        """通报: the office's subordinates ranked by on-time completion rate."""
+        ranking = []
+        for code, name in self.children(office):
+            r = self.rollup(code)
+            ranking.append(
+                {
+                    "office": code,
+                    "name": name,
+                    "total": r["total"],
+                    "completed": r["completed"],
+                    "on_time_rate": r["on_time_rate"],
+                    "overdue": r["overdue"],
+                    "commended": r["commended"],
+                    "under_rectification": r["under_rectification"],
+                }
+            )
+        ranking.sort(key=lambda e: (-(e["on_time_rate"] or -1), e["overdue"], e["office"]))
+        for rank, entry in enumerate(ranking, start=1):
+            entry["rank"] = rank
+        return {
+            "office": office,
+            "on": self.today().isoformat(),
+            "ranking": ranking,
+            "commended": [e["office"] for e in ranking if e["commended"]],
+            "under_rectification": [e["office"] for e in ranking if e["under_rectification"]],
+        }
+
+    # -- audit trail ------------------------------------------------------------------
+    def audit(
+        self,
+        office: str,
+        *,
+        record_id: str | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        actor: str | None = None,
+        type_: str | None = None,
+        page: int = 1,
+        per_page: int = 100,
+    ) -> Page:
+        where: list[str] = ["office = ?"]
+        params: list[Any] = [office]
+        for clause, value in (
+            ("record_id = ?", record_id),
+            ("time >= ?", start and start.astimezone(UTC).isoformat()),
+            ("time <= ?", end and end.astimezone(UTC).isoformat()),
+            ("actor_user = ?", actor),
+            ("type = ?", type_),
+        ):
+            if value:
+                where.append(clause)
+                params.append(value)
+        clause = " AND ".join(where)
+        total = self.read.all(f"SELECT COUNT(*) AS n FROM audit WHERE {clause}", params)[0]["n"]
+        rows = self.read.all(
+            f"SELECT * FROM audit WHERE {clause} ORDER BY position LIMIT ? OFFSET ?",
+            [*params, per_page, (page - 1) * per_page],
+        )
+        return Page(rows, page, per_page, int(total))
+
+    # -- public disclosure ------------------------------------------------------------
+    def public(self, page: int = 1, per_page: int = 50) -> Page:
+        """Published items with their progress, nothing else."""
+        total = self.read.all("SELECT COUNT(*) AS n FROM items WHERE published = 1")[0]["n"]
+        rows = self.read.all(
+            "SELECT doc FROM items WHERE published = 1 ORDER BY registered_at, id LIMIT ? OFFSET ?",
+            (per_page, (page - 1) * per_page),
+        )
+        shown = []
+        for row in rows:
+            item = self._doc(row["doc"])
+            shown.append(
+                {
+                    "office": item["office"],
+                    "title": item["title"],
+                    "summary": item["public_summary"],
+                    "status": item["status"],
+                    "progress_percent": item["progress_percent"],
+                    "deadline": item["deadline"],
+                }
+            )
+        return Page(shown, page, per_page, int(total))

@@ -1,0 +1,207 @@
+"""Consumers that follow every office's notification log and apply each event exactly once.
+
+A *projection* writes read-model rows; its tracking position per (projection, office) is
+written in the same transaction as the rows. A *process manager* writes to other offices'
+stores; its effects are idempotent by the source event's identity, and its position is
+advanced after the effect, so a crash in between repeats an effect that changes nothing.
+The same code serves the embedded pump (after every command) and, later, Kafka workers.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from abc import ABC, abstractmethod
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import Notification
+
+from projections.readstore import ReadStore, Tx
+from services.stores import Backend, TenantStore
+
+log = logging.getLogger(__name__)
+
+BATCH = 500
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """An event as consumers see it: where it was recorded, and the record's state after it."""
+
+    office: str
+    position: int
+    event: Any
+    state: Aggregate | None
+
+    @property
+    def source(self) -> str:
+        """The event's identity across the platform: office / aggregate id / version."""
+        return f"{self.office}/{self.event.originator_id}/{self.event.originator_version}"
+
+
+class Projection(ABC):
+    name: str
+    ddl: str
+
+    @abstractmethod
+    def handle(self, tx: Tx, envelope: Envelope) -> None: ...
+
+    @abstractmethod
+    def drop(self, tx: Tx, office: str | None) -> None:
+        """Delete the rows built from ``office``'s events (every office's if None)."""
+
+
+class ProcessManager(ABC):
+    name: str
+
+    @abstractmethod
+    def handle(self, envelope: Envelope) -> None: ...
+
+
+class States:
+    """The state of each aggregate after each event, replayed in order, loaded when needed."""
+
+    def __init__(self, store: TenantStore, size: int = 20_000) -> None:
+        self.store = store
+        self.size = size
+        self.cache: OrderedDict[UUID, Aggregate] = OrderedDict()
+
+    def after(self, event: Any) -> Aggregate | None:
+        aggregate_id, version = event.originator_id, event.originator_version
+        known = self.cache.get(aggregate_id)
+        state: Aggregate | None
+        if version == 1:
+            state = event.mutate(None)
+        elif known is not None and known.version == version - 1:
+            state = event.mutate(known)
+        else:
+            state = self.store.repository.get(aggregate_id, version=version)
+        self.cache[aggregate_id] = state
+        self.cache.move_to_end(aggregate_id)
+        if len(self.cache) > self.size:
+            self.cache.popitem(last=False)
+        return state
+
+
+class Runner:
+    """Brings every consumer up to date with the offices' notification logs."""
+
+    def __init__(
+        self,
+        backend: Backend,
+        offices: Callable[[], Iterable[str]],
+        read: ReadStore,
+        projections: list[Projection],
+        managers: list[ProcessManager],
+    ) -> None:
+        self.backend = backend
+        self.offices = offices
+        self.read = read
+        self.projections = projections
+        self.managers = managers
+        self._dirty: set[str] = set()
+        self._lock = threading.RLock()
+        self._draining = False
+        for projection in projections:
+            read.ensure(projection.ddl)
+
+    # -- the embedded pump ------------------------------------------------------------
+    def notify(self, office: str) -> None:
+        """Called after a command saved in ``office``: returns when everything is current,
+        including what process managers wrote to other offices meanwhile."""
+        with self._lock:
+            self._dirty.add(office)
+            if self._draining:
+                return  # a process manager's effect: the outer drain picks it up
+            self._draining = True
+            try:
+                while self._dirty:
+                    self.catch_up(self._dirty.pop())
+            finally:
+                self._draining = False
+
+    def catch_up_all(self) -> int:
+        """On start: apply whatever was recorded while no consumer ran."""
+        with self._lock:
+            return sum(self.catch_up(office) for office in list(self.offices()))
+
+    # -- one office -------------------------------------------------------------------
+    def catch_up(self, office: str, progress: Callable[[int], None] | None = None) -> int:
+        store = self.backend.store(office)
+        states = States(store)
+        applied = 0
+        while batch := self._next_batch(store, office):
+            envelopes = [self._envelope(store, states, office, n) for n in batch]
+            self._project(office, envelopes)
+            for manager in self.managers:
+                self._manage(manager, office, envelopes)
+            applied += len(envelopes)
+            if progress:
+                progress(len(envelopes))
+        return applied
+
+    def _next_batch(self, store: TenantStore, office: str) -> list[Notification]:
+        names = [p.name for p in self.projections] + [m.name for m in self.managers]
+        with self.read.transaction() as tx:
+            start = min((tx.position(name, office) for name in names), default=0)
+        return list(store.recorder.select_notifications(start + 1, BATCH))
+
+    @staticmethod
+    def _envelope(store: TenantStore, states: States, office: str, n: Notification) -> Envelope:
+        event = store.mapper.to_domain_event(n)
+        return Envelope(office, n.id, event, states.after(event))
+
+    def _project(self, office: str, envelopes: list[Envelope]) -> None:
+        """Every projection's rows and positions for the batch, in one transaction."""
+        last = envelopes[-1].position
+        with self.read.transaction() as tx:
+            tx.lock(f"projections:{office}")  # another process may be catching up too
+            for projection in self.projections:
+                done = tx.position(projection.name, office)
+                for envelope in envelopes:
+                    if envelope.position > done:
+                        projection.handle(tx, envelope)
+                if last > done:
+                    tx.set_position(projection.name, office, last)
+
+    def _manage(self, manager: ProcessManager, office: str, envelopes: list[Envelope]) -> None:
+        with self.read.transaction() as tx:
+            done = tx.position(manager.name, office)
+        for envelope in envelopes:
+            if envelope.position > done:
+                manager.handle(envelope)
+                with self.read.transaction() as tx:
+                    tx.set_position(manager.name, office, envelope.position)
+
+    # -- rebuild ----------------------------------------------------------------------
+    def rebuild(
+        self,
+        names: list[str] | None = None,
+        office: str | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> int:
+        """Drop the named projections' rows (for one office, or all) and replay the stores."""
+        chosen = [p for p in self.projections if names is None or p.name in names]
+        offices = [office] if office else list(self.offices())
+        with self._lock:
+            with self.read.transaction() as tx:
+                for projection in chosen:
+                    projection.drop(tx, office)
+                    for code in offices:
+                        tx.set_position(projection.name, code, 0)
+            return sum(self.catch_up(code, progress) for code in offices)
+
+    def backlog(self, office: str | None = None) -> int:
+        """Events recorded but not yet applied by every projection (for progress bars)."""
+        total = 0
+        for code in [office] if office else list(self.offices()):
+            last = self.backend.store(code).recorder.max_notification_id() or 0
+            with self.read.transaction() as tx:
+                done = min((tx.position(p.name, code) for p in self.projections), default=last)
+            total += max(0, last - done)
+        return total

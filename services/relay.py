@@ -1,0 +1,177 @@
+"""The cross-tenant process manager (交办 down, 报告 up, 决定 down again).
+
+Each office writes only its own store. This manager reads an office's events and turns them
+into commands on the *other* office's records, keyed by the source event's identity
+(office / aggregate id / version), so delivering an event twice changes nothing.
+
+- Down: an ``Assigned`` naming subordinate offices creates each one's ``Task``.
+- Up: a task's acknowledgement, progress and completion reports, extension requests and
+  rectification reports are recorded on its parent record as received (``ReportReceived``).
+- Down again: the parent's own decisions reach its children's tasks: accepting or returning
+  a completion (the lead's task), granting or denying an extension (the asking office's task),
+  urging, escalating, commending, ordering or accepting rectification and closing (every
+  office assigned). Decisions that were themselves relayed from above are not passed further.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Final
+
+from domain.cases import Case
+from domain.errors import DomainError
+from domain.tasks import Task
+from domain.values import Actor
+from projections.readstore import ReadStore
+from projections.runner import Envelope, ProcessManager
+from services.errors import ConflictError
+from services.supervision import SupervisionService
+
+UP: Final = {
+    "Acknowledged": "acknowledged",
+    "ProgressReported": "progress",
+    "CompletionReported": "completion",
+    "ExtensionRequested": "extension_request",
+    "RectificationReported": "rectification_report",
+}
+
+DOWN: Final[dict[str, tuple[str, tuple[str, ...]]]] = {
+    "CompletionAccepted": ("accept-completion", ("comment",)),
+    "CompletionReturned": ("return-completion", ("reason",)),
+    "ExtensionGranted": ("grant-extension", ("new_deadline", "comment")),
+    "ExtensionDenied": ("deny-extension", ("reason",)),
+    "Urged": ("urge", ("message",)),
+    "Escalated": ("escalate", ("to", "reason")),
+    "Commended": ("commend", ("reason",)),
+    "RectificationOrdered": ("order-rectification", ("requirements", "deadline")),
+    "RectificationAccepted": ("accept-rectification", ("comment",)),
+    "Closed": ("close", ("reason", "leader_closure")),
+}
+"""Decision event → (action on the child's task, fields carried over)."""
+
+Skipped = Callable[[Envelope, str, str], None]
+RETRIES = 5
+
+SKIPS_DDL = """
+CREATE TABLE IF NOT EXISTS relay_skips (
+    office TEXT NOT NULL,
+    position BIGINT NOT NULL,
+    target TEXT NOT NULL,
+    event_type TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    PRIMARY KEY (office, position, target)
+)
+"""
+
+
+class SkippedRelays:
+    """Dead letters: relayed decisions that did not apply to their target, kept for review."""
+
+    def __init__(self, read: ReadStore) -> None:
+        self.read = read
+        read.ensure(SKIPS_DDL)
+
+    def record(self, envelope: Envelope, target: str, reason: str) -> None:
+        with self.read.transaction() as tx:
+            tx.execute(
+                "INSERT INTO relay_skips (office, position, target, event_type, reason) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (office, position, target) DO NOTHING",
+                (envelope.office, envelope.position, target, type(envelope.event).__name__, reason),
+            )
+
+    def list(self, office: str) -> list[dict[str, object]]:
+        return self.read.all(
+            "SELECT * FROM relay_skips WHERE office = ? ORDER BY position", (office,)
+        )
+
+
+class Relay(ProcessManager):
+    name = "relay"
+
+    def __init__(self, service: SupervisionService, skipped: Skipped) -> None:
+        self.service = service
+        self.skipped = skipped
+
+    def handle(self, envelope: Envelope) -> None:
+        event, state = envelope.event, envelope.state
+        if not isinstance(state, Case):
+            return
+        name = type(event).__name__
+        if isinstance(event, Case.Assigned):
+            self._assign_down(envelope, event)
+        elif isinstance(state, Task) and name in UP:
+            self._report_up(envelope, state, UP[name])
+        elif name in DOWN and not getattr(event, "source", ""):
+            self._decide_down(envelope, state, *DOWN[name])
+
+    def _assign_down(self, envelope: Envelope, event: Case.Assigned) -> None:
+        for assignee in event.assignees:
+            if assignee.kind == "office":
+                self.service.receive_assignment(
+                    Actor("process-manager", assignee.target, "system"),
+                    assignee.target,
+                    envelope.office,
+                    str(event.originator_id),
+                    event,
+                )
+
+    def _report_up(self, envelope: Envelope, task: Task, kind: str) -> None:
+        event = envelope.event
+        self._retrying(
+            envelope,
+            task.parent_office,
+            lambda: self.service.relay_report(
+                event.actor,
+                task.parent_office,
+                task.parent_id,
+                source=envelope.source,
+                from_office=envelope.office,
+                task_id=str(task.id),
+                kind=kind,
+                reported_at=event.timestamp,
+                text=getattr(event, "text", "") or getattr(event, "reason", ""),
+                percent=getattr(event, "percent", None),
+                new_deadline=getattr(event, "new_deadline", None),
+            ),
+        )
+
+    def _decide_down(
+        self, envelope: Envelope, record: Case, action: str, fields: tuple[str, ...]
+    ) -> None:
+        event = envelope.event
+        params: dict[str, Any] = {f: getattr(event, f) for f in fields}
+        for office in self._targets(record, event):
+            task_id = str(Task.create_id(envelope.office, str(record.id), office))
+            self._retrying(
+                envelope,
+                office,
+                lambda office=office, task_id=task_id: self.service.act(  # type: ignore[misc]
+                    event.actor, office, task_id, action, None, source=envelope.source, **params
+                ),
+            )
+
+    @staticmethod
+    def _targets(record: Case, event: Any) -> list[str]:
+        name = type(event).__name__
+        assignee = getattr(event, "assignee", "")
+        if assignee:
+            return [assignee]
+        if name in ("CompletionAccepted", "CompletionReturned"):
+            return [record.lead_office] if record.lead_office else []
+        if name in ("ExtensionGranted", "ExtensionDenied"):
+            return []  # the record's own extension: nobody below asked for it
+        return record.office_assignees
+
+    def _retrying(self, envelope: Envelope, target: str, effect: Callable[[], object]) -> None:
+        """Conflicts are retried (the effect is idempotent); a decision that no longer applies
+        to the target (say, its task was closed meanwhile) is recorded as skipped."""
+        for attempt in range(RETRIES):
+            try:
+                effect()
+                return
+            except ConflictError:
+                if attempt == RETRIES - 1:
+                    raise
+            except DomainError as e:
+                self.skipped(envelope, target, str(e))
+                return
