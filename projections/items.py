@@ -29,6 +29,7 @@ CREATE TABLE IF NOT EXISTS items (
     root_id TEXT NOT NULL,
     published INTEGER NOT NULL,
     registered_at TEXT NOT NULL,
+    created_position BIGINT NOT NULL,
     version INTEGER NOT NULL,
     doc TEXT NOT NULL,
     PRIMARY KEY (office, id)
@@ -41,13 +42,14 @@ CREATE INDEX IF NOT EXISTS items_published ON items (published, office)
 COLUMNS = (
     "office, id, kind, title, search, source_kind, status, deadline, importance, urgency, "
     "assignees, parent_office, parent_id, root_office, root_id, published, registered_at, "
-    "version, doc"
+    "version, doc, created_position"
 )
 UPSERT = (
-    f"INSERT INTO items ({COLUMNS}) VALUES ({', '.join('?' * 19)}) "
+    f"INSERT INTO items ({COLUMNS}) VALUES ({', '.join('?' * 20)}) "
     "ON CONFLICT (office, id) DO UPDATE SET "
-    + ", ".join(f"{c} = excluded.{c}" for c in COLUMNS.split(", ")[2:])
+    + ", ".join(f"{c} = excluded.{c}" for c in COLUMNS.split(", ")[2:-1])
 )
+"""The creation event's position is kept: lists follow the order of registration."""
 
 
 def item_row(case: Case) -> tuple[Any, ...]:
@@ -83,7 +85,7 @@ class ItemsProjection(Projection):
 
     def handle(self, tx: Tx, envelope: Envelope) -> None:
         if isinstance(envelope.state, Case):
-            tx.execute(UPSERT, item_row(envelope.state))
+            tx.execute(UPSERT, (*item_row(envelope.state), envelope.position))
 
     def drop(self, tx: Tx, office: str | None) -> None:
         if office is None:

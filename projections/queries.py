@@ -69,7 +69,7 @@ class ReadModels:
         clause = " AND ".join(where)
         total = self.read.all(f"SELECT COUNT(*) AS n FROM items WHERE {clause}", params)[0]["n"]
         rows = self.read.all(
-            f"SELECT doc FROM items WHERE {clause} ORDER BY registered_at, id LIMIT ? OFFSET ?",
+            f"SELECT doc FROM items WHERE {clause} ORDER BY registered_at, created_position LIMIT ? OFFSET ?",
             [*params, per_page, (page - 1) * per_page],
         )
         return Page([self._doc(r["doc"]) for r in rows], page, per_page, int(total))
@@ -119,7 +119,7 @@ class ReadModels:
             self._doc(r["doc"])
             for r in self.read.all(
                 "SELECT doc FROM items WHERE root_office = ? AND root_id = ? "
-                "ORDER BY registered_at",
+                "ORDER BY registered_at, created_position",
                 (root["office"], root["id"]),
             )
         ]
@@ -219,7 +219,7 @@ class ReadModels:
         """Published items with their progress, nothing else."""
         total = self.read.all("SELECT COUNT(*) AS n FROM items WHERE published = 1")[0]["n"]
         rows = self.read.all(
-            "SELECT doc FROM items WHERE published = 1 ORDER BY registered_at, id LIMIT ? OFFSET ?",
+            "SELECT doc FROM items WHERE published = 1 ORDER BY registered_at, created_position LIMIT ? OFFSET ?",
             (per_page, (page - 1) * per_page),
         )
         shown = []
