@@ -69,7 +69,8 @@ class ReadModels:
         clause = " AND ".join(where)
         total = self.read.all(f"SELECT COUNT(*) AS n FROM items WHERE {clause}", params)[0]["n"]
         rows = self.read.all(
-            f"SELECT doc FROM items WHERE {clause} ORDER BY registered_at, created_position LIMIT ? OFFSET ?",
+            f"SELECT doc FROM items WHERE {clause} "
+            "ORDER BY registered_at, created_position LIMIT ? OFFSET ?",
             [*params, per_page, (page - 1) * per_page],
         )
         return Page([self._doc(r["doc"]) for r in rows], page, per_page, int(total))
@@ -129,6 +130,11 @@ class ReadModels:
                 children.setdefault((row["parent"]["office"], row["parent"]["id"]), []).append(row)
 
         def node(row: dict[str, Any]) -> dict[str, Any]:
+            order = [a["target"] for a in row["assignments"]]  # lead first, as assigned
+            below = sorted(
+                children.get((row["office"], row["id"]), []),
+                key=lambda c: order.index(c["office"]) if c["office"] in order else len(order),
+            )
             return {
                 "office": row["office"],
                 "id": row["id"],
@@ -140,7 +146,7 @@ class ReadModels:
                 "light": row["light"],
                 "last_report": row["last_report"],
                 "assignments": row["assignments"],
-                "children": [node(c) for c in children.get((row["office"], row["id"]), [])],
+                "children": [node(c) for c in below],
             }
 
         top = next(
@@ -219,7 +225,8 @@ class ReadModels:
         """Published items with their progress, nothing else."""
         total = self.read.all("SELECT COUNT(*) AS n FROM items WHERE published = 1")[0]["n"]
         rows = self.read.all(
-            "SELECT doc FROM items WHERE published = 1 ORDER BY registered_at, created_position LIMIT ? OFFSET ?",
+            "SELECT doc FROM items WHERE published = 1 "
+            "ORDER BY registered_at, created_position LIMIT ? OFFSET ?",
             (per_page, (page - 1) * per_page),
         )
         shown = []

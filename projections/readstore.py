@@ -43,7 +43,7 @@ class Tx(ABC):
     @abstractmethod
     def all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
 
-    def lock(self, key: str) -> None:
+    def lock(self, key: str) -> None:  # noqa: B027 - SQLite needs nothing more
         """Hold ``key`` exclusively until the transaction ends (SQLite's writer lock already
         does: its transactions begin IMMEDIATE)."""
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date
+from itertools import pairwise
 
 import pytest
 
@@ -28,7 +29,7 @@ def assign_chain(p: Platform) -> list[str]:
     """An item at the State Council, assigned down to the county; returns the record ids."""
     s = p.supervision
     ids = [s.register_item(person("state-council", "supervisor"), "state-council", new_item()).id]
-    for parent, child in zip(CHAIN, CHAIN[1:], strict=False):
+    for parent, child in pairwise(CHAIN):
         s.act(
             person(parent, "supervisor"),
             parent,
