@@ -136,13 +136,13 @@ class Runner:
         states = States(store)
         applied = 0
         while batch := self._next_batch(store, office):
-            envelopes = [self._envelope(store, states, office, n) for n in batch]
-            self._project(office, envelopes)
+            events = [(n.id, store.mapper.to_domain_event(n)) for n in batch]
+            self._project(office, states, events)
             for manager in self.managers:
-                self._manage(manager, office, envelopes)
-            applied += len(envelopes)
+                self._manage(manager, store, office, events)
+            applied += len(events)
             if progress:
-                progress(len(envelopes))
+                progress(len(events))
         return applied
 
     def _next_batch(self, store: TenantStore, office: str) -> list[Notification]:
@@ -151,32 +151,46 @@ class Runner:
             start = min((tx.position(name, office) for name in names), default=0)
         return list(store.recorder.select_notifications(start + 1, BATCH))
 
-    @staticmethod
-    def _envelope(store: TenantStore, states: States, office: str, n: Notification) -> Envelope:
-        event = store.mapper.to_domain_event(n)
-        return Envelope(office, n.id, event, states.after(event))
-
-    def _project(self, office: str, envelopes: list[Envelope]) -> None:
-        """Every projection's rows and positions for the batch, in one transaction."""
-        last = envelopes[-1].position
+    def _project(self, office: str, states: States, events: list[tuple[int, Any]]) -> None:
+        """Every projection's rows and positions for the batch, in one transaction. Each event
+        is handled before the next one moves its record's state on."""
+        last = events[-1][0]
         with self.read.transaction() as tx:
             tx.lock(f"projections:{office}")  # another process may be catching up too
-            for projection in self.projections:
-                done = tx.position(projection.name, office)
-                for envelope in envelopes:
-                    if envelope.position > done:
+            done = {p.name: tx.position(p.name, office) for p in self.projections}
+            for position, event in events:
+                envelope = Envelope(office, position, event, states.after(event))
+                if not self.wanted(envelope):
+                    continue
+                for projection in self.projections:
+                    if position > done[projection.name]:
                         projection.handle(tx, envelope)
-                if last > done:
+            for projection in self.projections:
+                if last > done[projection.name]:
                     tx.set_position(projection.name, office, last)
 
-    def _manage(self, manager: ProcessManager, office: str, envelopes: list[Envelope]) -> None:
+    def wanted(self, envelope: Envelope) -> bool:
+        """Whether projections apply this event; ignored events still advance tracking."""
+        return True
+
+    def _manage(
+        self,
+        manager: ProcessManager,
+        store: TenantStore,
+        office: str,
+        events: list[tuple[int, Any]],
+    ) -> None:
+        """A process manager sees each record exactly as it stood after the event."""
         with self.read.transaction() as tx:
             done = tx.position(manager.name, office)
-        for envelope in envelopes:
-            if envelope.position > done:
-                manager.handle(envelope)
+        for position, event in events:
+            if position > done:
+                state: Aggregate = store.repository.get(
+                    event.originator_id, version=event.originator_version
+                )
+                manager.handle(Envelope(office, position, event, state))
                 with self.read.transaction() as tx:
-                    tx.set_position(manager.name, office, envelope.position)
+                    tx.set_position(manager.name, office, position)
 
     # -- rebuild ----------------------------------------------------------------------
     def rebuild(

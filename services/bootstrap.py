@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from domain.values import business_date
@@ -13,7 +14,8 @@ from projections.items import ItemsProjection
 from projections.queries import ReadModels
 from projections.readstore import PostgresReadStore, ReadStore, SQLiteReadStore
 from projections.rollup import RollupProjection
-from projections.runner import Runner
+from projections.runner import Projection, Runner
+from projections.timetravel import as_of
 from services.calendar import GovernmentCalendar, load_year_data
 from services.clock import Clock, clock_from_env
 from services.registry import OfficeRegistry
@@ -64,6 +66,17 @@ class Platform:
         self.read.close()
         self.backend.close()
 
+    def as_of(self, until: datetime, offices: list[str]) -> ReadModels:
+        """The read models of ``offices`` as they stood at ``until``, replayed from the stores."""
+        return as_of(
+            until,
+            self.backend,
+            offices,
+            projections(self.registry, self.calendar),
+            self.calendar,
+            self.views.children,
+        )
+
 
 def build_backend(settings: Settings) -> Backend:
     if settings.database_url:
@@ -71,6 +84,14 @@ def build_backend(settings: Settings) -> Backend:
             raise ValueError("DUCHA_DATABASE_URL must be a postgresql:// URL")
         return PostgresBackend(settings.database_url)
     return SQLiteBackend(settings.data_dir)
+
+
+def projections(registry: OfficeRegistry, calendar: GovernmentCalendar) -> list[Projection]:
+    return [
+        ItemsProjection(),
+        AuditProjection(),
+        RollupProjection(registry.ancestor_codes, calendar),
+    ]
 
 
 def build_read_store(settings: Settings, backend: Backend) -> ReadStore:
@@ -96,11 +117,7 @@ def build_platform(
         backend,
         offices=lambda: [o.code for o in registry.all()],
         read=read,
-        projections=[
-            ItemsProjection(),
-            AuditProjection(),
-            RollupProjection(registry.ancestor_codes, calendar),
-        ],
+        projections=projections(registry, calendar),
         managers=[Relay(supervision, skips.record)],
     )
     supervision.listeners.append(runner.notify)

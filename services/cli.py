@@ -6,8 +6,9 @@ A rule violation or bad input prints one line to stderr and exits non-zero; noth
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable, Sequence
-from datetime import date
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -15,10 +16,11 @@ import click
 
 from domain.assignment import Assignee
 from domain.errors import DomainError
-from domain.values import OFFICE_LEVELS, ROLES, SOURCE_KINDS, Actor
+from domain.lights import AWAITING_WORK
+from domain.values import CHINA_TZ, OFFICE_LEVELS, ROLES, SOURCE_KINDS, Actor
 from services.bootstrap import Platform, Settings, build_platform
 from services.calendar import CalendarDataMissingError, GovernmentCalendar, load_year_data
-from services.errors import ServiceError
+from services.errors import NotFoundError, ServiceError
 from services.supervision import ACTIONS, NewItem
 from services.views import CaseView, OfficeView, Page, paginate
 
@@ -38,6 +40,32 @@ class DateType(click.ParamType):  # type: ignore[type-arg]
 
 
 DATE = DateType()
+
+
+class InstantType(click.ParamType):  # type: ignore[type-arg]
+    """YYYY-MM-DD (the end of that day in China) or an ISO datetime (China time if naive)."""
+
+    name = "DATETIME"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> datetime:
+        if isinstance(value, datetime):
+            return value
+        text = str(value)
+        try:
+            if len(text) == 10:
+                return datetime.combine(date.fromisoformat(text), time.max, tzinfo=CHINA_TZ)
+            instant = datetime.fromisoformat(text)
+        except ValueError:
+            self.fail(f"'{value}' is not YYYY-MM-DD or an ISO datetime", param, ctx)
+        return instant if instant.tzinfo else instant.replace(tzinfo=CHINA_TZ)
+
+
+INSTANT = InstantType()
+as_of_option = click.option(
+    "--as-of", type=INSTANT, help="Show it as it stood then (replayed from the stores)."
+)
 
 
 # -- output ------------------------------------------------------------------------------
@@ -72,11 +100,13 @@ def show_case(case: CaseView) -> None:
         click.echo(f"{label:>15}: {value}")
 
 
-def case_line(case: CaseView) -> str:
-    mark = "!" if case.overdue else " "
+def case_line(case: CaseView | dict[str, Any]) -> str:
+    c = case.to_dict() if isinstance(case, CaseView) else case
+    mark = "!" if c["overdue"] else " "
+    light = f"{c['light']:6} " if "light" in c else ""
     return (
-        f"{case.id[:8]} {case.kind:4} {case.status:19} {case.deadline}{mark} "
-        f"v{case.version:<3} {case.title}"
+        f"{c['id'][:8]} {c['kind']:4} {c['status']:19} {light}{c['deadline']}{mark} "
+        f"v{c['version']:<3} {c['title']}"
     )
 
 
@@ -315,23 +345,37 @@ def items_register(
 @items.command("show")
 @office_option
 @click.argument("item_id", metavar="ID")
+@as_of_option
 @json_option
 @pass_ctx
-def items_show(c: Context, office: str, item_id: str, as_json: bool) -> None:
-    """One item or task as it stands now."""
-    case = c.platform.supervision.get(office, item_id)
+def items_show(
+    c: Context, office: str, item_id: str, as_of: datetime | None, as_json: bool
+) -> None:
+    """One item or task as it stands now (or stood at --as-of)."""
+    s = c.platform.supervision
+    case = s.get_as_of(office, item_id, as_of) if as_of else s.get(office, item_id)
     emit_json(case.to_dict()) if as_json else show_case(case)
 
 
 @items.command("list")
 @office_option
+@click.option(
+    "--status", type=click.Choice([*AWAITING_WORK, "completion_reported", "completed", "closed"])
+)
+@click.option("--light", "light_", type=click.Choice(["green", "yellow", "red"]))
+@click.option("--source-kind", type=click.Choice(SOURCE_KINDS))
+@click.option("--kind", type=click.Choice(["item", "task"]))
+@click.option("--importance", type=click.IntRange(1, 5))
+@click.option("--urgency", type=click.IntRange(1, 5))
+@click.option("--assignee", metavar="CODE|UNIT", help="Assigned to this office or unit.")
+@click.option("--text", help="Words in the title, objective, content or source reference.")
 @with_options(page_options)
 @json_option
 @pass_ctx
-def items_list(c: Context, office: str, page: int, per_page: int, as_json: bool) -> None:
-    """The office's items and tasks, oldest first ('!' marks overdue)."""
-    cases = c.platform.supervision.list_cases(office)
-    emit_page(paginate(cases, page, per_page), as_json, case_line)
+def items_list(c: Context, /, office: str, as_json: bool, **filters: Any) -> None:
+    """The office's items and tasks, oldest first, with their light ('!' marks overdue)."""
+    c.platform.registry.get(office)
+    emit_page(c.platform.views.items(office, **filters), as_json, case_line)
 
 
 @items.command("history")
@@ -654,3 +698,141 @@ def main(args: Sequence[str] | None = None) -> int:
         click.echo(f"error: {e}", err=True)
         return 1
     return result if isinstance(result, int) else 0
+
+
+# -- read side ---------------------------------------------------------------------------
+def views_for(c: Context, office: str, as_of: datetime | None, root: str | None = None) -> Any:
+    """The live read models, or those of ``root``'s subtree replayed up to ``as_of``."""
+    platform = c.platform
+    platform.registry.get(office)
+    if as_of is None:
+        return platform.views
+    top = root or office
+    offices = [top, *[o.code for o in platform.registry.descendants(top)]]
+    return platform.as_of(as_of, offices)
+
+
+def print_tree(node: dict[str, Any], depth: int = 0) -> None:
+    click.echo(
+        f"{'  ' * depth}{node['office']} {node['id'][:8]} {node['status']} {node['light']} "
+        f"{node['deadline']} {node['unit']} / {node['responsible_person']}"
+        + (f" — {node['last_report']}" if node["last_report"] else "")
+    )
+    for child in node["children"]:
+        print_tree(child, depth + 1)
+
+
+@cli.command("tree")
+@office_option
+@click.argument("item_id", metavar="ID")
+@as_of_option
+@json_option
+@pass_ctx
+def tree_command(
+    c: Context, office: str, item_id: str, as_of: datetime | None, as_json: bool
+) -> None:
+    """The responsibility tree of an item or task, across offices, from its root item."""
+    found = c.platform.views.item(office, item_id)
+    if found is None:
+        raise NotFoundError(f"no item '{item_id}' in office '{office}'")
+    views = views_for(c, office, as_of, root=found["root"]["office"])
+    tree = views.tree(office, item_id)
+    if tree is None:
+        raise NotFoundError(f"no item '{item_id}' in office '{office}' at that time")
+    emit_json(tree) if as_json else print_tree(tree)
+
+
+@cli.command("rollup")
+@office_option
+@as_of_option
+@json_option
+@pass_ctx
+def rollup_command(c: Context, office: str, as_of: datetime | None, as_json: bool) -> None:
+    """Counts for an office and all its descendants: status, light, on-time rate, …"""
+    r = views_for(c, office, as_of).rollup(office)
+    if as_json:
+        emit_json(r)
+        return
+    rate = "-" if r["on_time_rate"] is None else f"{r['on_time_rate']:.0%}"
+    click.echo(f"{office} on {r['on']}: {r['total']} records, {r['overdue']} overdue")
+    click.echo(f"  lights:    {r['by_light']}")
+    click.echo(f"  status:    {r['by_status']}")
+    click.echo(
+        f"  completed: {r['completed']} (on time {rate}, mean "
+        f"{r['mean_working_days_to_completion']} working days)"
+    )
+    click.echo(f"  by source: {r['by_source_kind']}")
+    click.echo(f"  by month:  {r['by_month']}")
+
+
+@cli.command("circular")
+@office_option
+@json_option
+@pass_ctx
+def circular_command(c: Context, office: str, as_json: bool) -> None:
+    """通报: the office's subordinates ranked by on-time rate, commended, under rectification."""
+    r = views_for(c, office, None).circular(office)
+    if as_json:
+        emit_json(r)
+        return
+    for e in r["ranking"]:
+        rate = "-" if e["on_time_rate"] is None else f"{e['on_time_rate']:.0%}"
+        flags = " 表彰" * bool(e["commended"]) + " 整改中" * bool(e["under_rectification"])
+        click.echo(
+            f"{e['rank']:>3}. {e['name']} ({e['office']}) on time {rate}, "
+            f"{e['overdue']} overdue{flags}"
+        )
+
+
+def china_time(utc: str) -> str:
+    return datetime.fromisoformat(utc).astimezone(CHINA_TZ).isoformat(timespec="seconds")
+
+
+@cli.group("audit")
+def audit() -> None:
+    """Audit trails."""
+
+
+@audit.command("trail")
+@office_option
+@click.option("--item", "record_id", metavar="ID", help="Only this item or task.")
+@click.option("--from", "start", type=INSTANT, help="From this instant (or day).")
+@click.option("--to", "end", type=INSTANT, help="Up to this instant (or the end of this day).")
+@click.option("--actor", metavar="USER", help="Only this user's events.")
+@click.option("--type", "type_", metavar="TYPE", help="Only this event type, e.g. Urged.")
+@with_options(page_options)
+@json_option
+@pass_ctx
+def audit_trail(c: Context, /, office: str, as_json: bool, **filters: Any) -> None:
+    """Every event of an office: when, who, what, in order."""
+    c.platform.registry.get(office)
+    page = c.platform.views.audit(office, **filters)
+    emit_page(
+        page,
+        as_json,
+        lambda r: (
+            f"{r['position']:>6} {r['time'][:19]} {r['type']:22} "
+            f"{r['actor_user']}/{r['actor_role']} {r['record_id'][:8]} {r['summary']}"
+        ),
+    )
+
+
+@cli.group("projections")
+def projections_group() -> None:
+    """Read models: rebuild them from the stores."""
+
+
+@projections_group.command("rebuild")
+@click.argument("name", required=False, type=click.Choice(["items", "audit", "rollup"]))
+@click.option("--office", metavar="CODE", help="Only the rows built from this office's events.")
+@pass_ctx
+def projections_rebuild(c: Context, name: str | None, office: str | None) -> None:
+    """Drop a projection (or all) and rebuild it from the event stores."""
+    platform = c.platform
+    if office:
+        platform.registry.get(office)
+    offices = [office] if office else [o.code for o in platform.registry.all()]
+    total = sum(platform.backend.store(o).recorder.max_notification_id() or 0 for o in offices)
+    with click.progressbar(length=total, label="rebuilding", file=sys.stderr) as bar:
+        applied = platform.runner.rebuild([name] if name else None, office, bar.update)
+    click.echo(f"rebuilt {name or 'all projections'}: {applied} events")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Final
 from uuid import UUID, uuid4
 
@@ -202,6 +202,19 @@ class SupervisionService:
     # -- queries ----------------------------------------------------------------------
     def get(self, office: str, item_id: str) -> CaseView:
         return self._view(self._load(self._store(office), item_id))
+
+    def get_as_of(self, office: str, item_id: str, until: datetime) -> CaseView:
+        """The record as it stood at ``until``: its history up to its first later event."""
+        store = self._store(office)
+        state: Any = None
+        events: list[Any] = list(store.events.get(self._parse_id(store, item_id)))
+        for event in events:
+            if event.timestamp > until:
+                break
+            state = event.mutate(state)
+        if not isinstance(state, Case):
+            raise NotFoundError(f"no item '{item_id}' in office '{office}' at {until.isoformat()}")
+        return case_view(state, business_date(until))
 
     def exists(self, office: str, item_id: UUID) -> bool:
         return item_id in self._store(office).repository

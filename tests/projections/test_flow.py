@@ -149,3 +149,17 @@ def test_the_read_side_catches_up_on_start_after_a_crash(settings: Settings) -> 
         assert restarted.views.rollup("gansu")["total"] == 2
     finally:
         restarted.close()
+
+
+def test_a_decision_goes_to_those_assigned_when_it_was_made(ducha: Platform) -> None:
+    s = ducha.supervision
+    s.listeners.clear()  # let all three events wait, then deliver them in one batch
+    item = s.register_item(person("state-council"), "state-council", new_item())
+    sc = person("state-council", "supervisor")
+    s.act(sc, "state-council", item.id, "assign", assignees=[Assignee("office", "gansu", "lead")])
+    s.act(sc, "state-council", item.id, "urge", message="请加快")
+    s.act(sc, "state-council", item.id, "assign", assignees=[Assignee("office", "sichuan", "co")])
+    ducha.runner.catch_up_all()
+    task = {o: str(Task.create_id("state-council", item.id, o)) for o in ("gansu", "sichuan")}
+    assert s.get("gansu", task["gansu"]).urge_count == 1
+    assert s.get("sichuan", task["sichuan"]).urge_count == 0  # assigned after the urging
