@@ -158,7 +158,7 @@ def test_a_decision_goes_to_those_assigned_when_it_was_made(ducha: Platform) -> 
     sc = person("state-council", "supervisor")
     s.act(sc, "state-council", item.id, "assign", assignees=[Assignee("office", "gansu", "lead")])
     s.act(sc, "state-council", item.id, "urge", message="请加快")
-    s.act(sc, "state-council", item.id, "assign", assignees=[Assignee("office", "sichuan", "co")])
+    s.act(sc, "state-council", item.id, "assign", assignees=[Assignee("office", "sichuan", "lead")])
     ducha.runner.catch_up_all()
     task = {o: str(Task.create_id("state-council", item.id, o)) for o in ("gansu", "sichuan")}
     assert s.get("gansu", task["gansu"]).urge_count == 1
