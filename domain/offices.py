@@ -45,12 +45,26 @@ class Office(Aggregate):
             assert isinstance(aggregate, Office)
             aggregate.retired = True
 
+    class DeadlinePolicySet(Aggregate.Event):
+        """How the deadline engine treats this office's overdue records."""
+
+        actor: Actor
+        escalate: bool
+        grace_working_days: int
+
+        def apply(self, aggregate: Aggregate) -> None:
+            assert isinstance(aggregate, Office)
+            aggregate.escalate = self.escalate
+            aggregate.grace_working_days = self.grace_working_days
+
     def __init__(self, actor: Actor, code: str, name: str, level: str, parent: str | None):
         self.code = code
         self.name = name
         self.level = level
         self.parent = parent
         self.retired = False
+        self.escalate = True
+        self.grace_working_days = 0
 
     @staticmethod
     def create_id(code: str) -> UUID:
@@ -88,6 +102,20 @@ class Office(Aggregate):
         self.check_active()
         self.trigger_event(
             self.Retired, timestamp=at, actor=actor, reason=require_text("reason", reason)
+        )
+
+    def set_deadline_policy(
+        self, actor: Actor, at: datetime, escalate: bool, grace_working_days: int
+    ) -> None:
+        self.check_active()
+        if isinstance(grace_working_days, bool) or not 0 <= grace_working_days <= 60:
+            raise InvalidFieldError("grace_working_days", "must be a whole number from 0 to 60")
+        self.trigger_event(
+            self.DeadlinePolicySet,
+            timestamp=at,
+            actor=actor,
+            escalate=escalate,
+            grace_working_days=grace_working_days,
         )
 
     def check_active(self) -> None:

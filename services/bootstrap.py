@@ -18,6 +18,7 @@ from projections.runner import Projection, Runner
 from projections.timetravel import as_of
 from services.calendar import GovernmentCalendar, load_year_data
 from services.clock import Clock, clock_from_env
+from services.deadlines import DeadlineEngine
 from services.registry import OfficeRegistry
 from services.relay import Relay, SkippedRelays
 from services.stores import Backend, PostgresBackend, SQLiteBackend
@@ -61,6 +62,10 @@ class Platform:
     read: ReadStore
     runner: Runner
     views: ReadModels
+
+    @property
+    def deadlines(self) -> DeadlineEngine:
+        return DeadlineEngine(self.supervision, self.registry, self.read, self.calendar, self.clock)
 
     def close(self) -> None:
         self.read.close()

@@ -22,7 +22,7 @@ from services.bootstrap import Platform, Settings, build_platform
 from services.calendar import CalendarDataMissingError, GovernmentCalendar, load_year_data
 from services.errors import NotFoundError, ServiceError
 from services.supervision import ACTIONS, NewItem
-from services.views import CaseView, OfficeView, Page, paginate
+from services.views import CaseView, OfficeView, Page, paginate, plain
 
 USER_ERRORS = (DomainError, ServiceError, CalendarDataMissingError, ValueError)
 
@@ -836,3 +836,52 @@ def projections_rebuild(c: Context, name: str | None, office: str | None) -> Non
     with click.progressbar(length=total, label="rebuilding", file=sys.stderr) as bar:
         applied = platform.runner.rebuild([name] if name else None, office, bar.update)
     click.echo(f"rebuilt {name or 'all projections'}: {applied} events")
+
+
+@offices.command("policy")
+@click.argument("code")
+@click.option(
+    "--escalate/--no-escalate", default=True, show_default=True, help="Escalate when overdue."
+)
+@click.option(
+    "--grace",
+    type=click.IntRange(0, 60),
+    default=0,
+    show_default=True,
+    help="Working days overdue before escalating.",
+)
+@click.option("--user", default="cli", envvar="DUCHA_USER", show_default=True)
+@json_option
+@pass_ctx
+def offices_policy(
+    c: Context, code: str, escalate: bool, grace: int, user: str, as_json: bool
+) -> None:
+    """Set how the deadline engine treats office CODE's overdue records."""
+    office = c.platform.registry.set_deadline_policy(registry_actor(user), code, escalate, grace)
+    if as_json:
+        emit_json(office.to_dict())
+        return
+    click.echo(f"{code}: escalate {'on' if escalate else 'off'}, grace {grace} working days")
+
+
+@cli.group("deadlines")
+def deadlines() -> None:
+    """The deadline engine: urge at yellow, escalate at red (once each)."""
+
+
+@deadlines.command("run")
+@click.option("--on", "day", type=DATE, help="Check as of this day (default: today).")
+@click.option("--office", metavar="CODE", help="Only this office.")
+@json_option
+@pass_ctx
+def deadlines_run(c: Context, day: date | None, office: str | None, as_json: bool) -> None:
+    """Urge records with ≤ 3 working days left; escalate overdue ones to the assigning office."""
+    if office:
+        c.platform.registry.get(office)
+    report = c.platform.deadlines.run(day, office)
+    if as_json:
+        emit_json(plain(report))
+        return
+    click.echo(
+        f"{report.on}: checked {report.checked}, urged {report.urged}, escalated {report.escalated}"
+    )

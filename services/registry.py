@@ -6,6 +6,7 @@ import threading
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
@@ -68,6 +69,13 @@ class OfficeRegistry:
             )
         with self._changing(code) as office:
             office.retire(actor, self.clock(), reason)
+        return self.get(code)
+
+    def set_deadline_policy(
+        self, actor: Actor, code: str, escalate: bool, grace_working_days: int
+    ) -> OfficeView:
+        with self._changing(code) as office:
+            office.set_deadline_policy(actor, self.clock(), escalate, grace_working_days)
         return self.get(code)
 
     # -- queries ----------------------------------------------------------------------
@@ -150,18 +158,17 @@ class OfficeRegistry:
             )
             self._codes[event.originator_id] = event.code
             return
-        assert isinstance(event, Office.Renamed | Office.Retired)
-        code = self._codes[event.originator_id]
+        code = self._codes[event.originator_id]  # type: ignore[attr-defined]
         old = self._offices[code]
-        self._offices[code] = OfficeView(
-            old.code,
-            event.name if isinstance(event, Office.Renamed) else old.name,
-            old.level,
-            old.parent,
-            old.retired or isinstance(event, Office.Retired),
-            event.originator_version,
-            old.registered_at,
-        )
+        changes: dict[str, object] = {"version": event.originator_version}  # type: ignore[attr-defined]
+        if isinstance(event, Office.Renamed):
+            changes["name"] = event.name
+        elif isinstance(event, Office.Retired):
+            changes["retired"] = True
+        elif isinstance(event, Office.DeadlinePolicySet):
+            changes["escalate"] = event.escalate
+            changes["grace_working_days"] = event.grace_working_days
+        self._offices[code] = replace(old, **changes)  # type: ignore[arg-type]
 
     def _sorted(self) -> list[OfficeView]:
         self.refresh()

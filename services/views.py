@@ -32,6 +32,8 @@ class OfficeView:
     retired: bool
     version: int
     registered_at: datetime
+    escalate: bool = True
+    grace_working_days: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return dict(plain(self))
