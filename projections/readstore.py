@@ -57,6 +57,10 @@ class Tx(ABC):
         )
         return int(row["position"]) if row else 0
 
+    def positions(self, office: str) -> dict[str, int]:
+        rows = self.all("SELECT consumer, position FROM tracking WHERE office = ?", (office,))
+        return {r["consumer"]: int(r["position"]) for r in rows}
+
     def set_position(self, consumer: str, office: str, position: int) -> None:
         self.execute(
             "INSERT INTO tracking (consumer, office, position) VALUES (?, ?, ?) "

@@ -59,6 +59,10 @@ class Projection(ABC):
 class ProcessManager(ABC):
     name: str
 
+    def concerns(self, event: Any) -> bool:
+        """Whether ``handle`` may act on this event (others are passed over cheaply)."""
+        return True
+
     @abstractmethod
     def handle(self, envelope: Envelope) -> None: ...
 
@@ -148,7 +152,8 @@ class Runner:
     def _next_batch(self, store: TenantStore, office: str) -> list[Notification]:
         names = [p.name for p in self.projections] + [m.name for m in self.managers]
         with self.read.transaction() as tx:
-            start = min((tx.position(name, office) for name in names), default=0)
+            done = tx.positions(office)
+        start = min((done.get(name, 0) for name in names), default=0)
         return list(store.recorder.select_notifications(start + 1, BATCH))
 
     def _project(self, office: str, states: States, events: list[tuple[int, Any]]) -> None:
@@ -157,7 +162,8 @@ class Runner:
         last = events[-1][0]
         with self.read.transaction() as tx:
             tx.lock(f"projections:{office}")  # another process may be catching up too
-            done = {p.name: tx.position(p.name, office) for p in self.projections}
+            positions = tx.positions(office)
+            done = {p.name: positions.get(p.name, 0) for p in self.projections}
             for position, event in events:
                 envelope = Envelope(office, position, event, states.after(event))
                 if not self.wanted(envelope):
@@ -180,17 +186,22 @@ class Runner:
         office: str,
         events: list[tuple[int, Any]],
     ) -> None:
-        """A process manager sees each record exactly as it stood after the event."""
+        """A process manager sees each record exactly as it stood after the event. Its effects
+        are idempotent, so its position is advanced once per batch: a crash in between only
+        repeats effects that change nothing."""
         with self.read.transaction() as tx:
             done = tx.position(manager.name, office)
+        last = events[-1][0]
+        if last <= done:
+            return
         for position, event in events:
-            if position > done:
+            if position > done and manager.concerns(event):
                 state: Aggregate = store.repository.get(
                     event.originator_id, version=event.originator_version
                 )
                 manager.handle(Envelope(office, position, event, state))
-                with self.read.transaction() as tx:
-                    tx.set_position(manager.name, office, position)
+        with self.read.transaction() as tx:
+            tx.set_position(manager.name, office, last)
 
     # -- rebuild ----------------------------------------------------------------------
     def rebuild(

@@ -92,6 +92,12 @@ class Relay(ProcessManager):
         self.service = service
         self.skipped = skipped
 
+    def concerns(self, event: Any) -> bool:
+        name = type(event).__name__
+        return (
+            name == "Assigned" or name in UP or (name in DOWN and not getattr(event, "source", ""))
+        )
+
     def handle(self, envelope: Envelope) -> None:
         event, state = envelope.event, envelope.state
         if not isinstance(state, Case):
