@@ -420,6 +420,7 @@ def required(name: str, *more: str, **kw: Any) -> Callable[[Any], Any]:
 
 
 ASSIGNEE_HELP = "Decide a subordinate office's request (its task is told), not this record's own."
+assignee_option = click.option("--assignee", default="", metavar="CODE", help=ASSIGNEE_HELP)
 ACTION_SPECS: dict[str, tuple[str, list[Any], Callable[[dict[str, Any]], dict[str, Any]]]] = {
     "assign": (
         "交办: assign to a subordinate office or an internal unit (one lead, any co-executors).",
@@ -456,7 +457,7 @@ ACTION_SPECS: dict[str, tuple[str, list[Any], Callable[[dict[str, Any]], dict[st
         "审核通过: the assigning office accepts the completion.",
         [
             click.option("--comment", default=""),
-            click.option("--assignee", default="", metavar="CODE", help=ASSIGNEE_HELP),
+            assignee_option,
         ],
         lambda o: dict(o),
     ),
@@ -464,7 +465,7 @@ ACTION_SPECS: dict[str, tuple[str, list[Any], Callable[[dict[str, Any]], dict[st
         "退回: the assigning office returns the completion for more work.",
         [
             required("--reason"),
-            click.option("--assignee", default="", metavar="CODE", help=ASSIGNEE_HELP),
+            assignee_option,
         ],
         lambda o: dict(o),
     ),
@@ -486,7 +487,7 @@ ACTION_SPECS: dict[str, tuple[str, list[Any], Callable[[dict[str, Any]], dict[st
         [
             click.option("--new-deadline", type=DATE, help="Defaults to the date asked for."),
             click.option("--comment", default=""),
-            click.option("--assignee", default="", metavar="CODE", help=ASSIGNEE_HELP),
+            assignee_option,
         ],
         lambda o: dict(o),
     ),
@@ -494,7 +495,7 @@ ACTION_SPECS: dict[str, tuple[str, list[Any], Callable[[dict[str, Any]], dict[st
         "不予延期: the deadline stays.",
         [
             required("--reason"),
-            click.option("--assignee", default="", metavar="CODE", help=ASSIGNEE_HELP),
+            assignee_option,
         ],
         lambda o: dict(o),
     ),
@@ -683,23 +684,6 @@ def run_command(c: Context) -> None:
             click.echo("    " + case_line(case))
 
 
-# -- entry point -------------------------------------------------------------------------
-def main(args: Sequence[str] | None = None) -> int:
-    """Run the CLI; turn every user error into one line on stderr and a non-zero exit."""
-    try:
-        result = cli.main(args=args, prog_name="ducha", standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("error: aborted", err=True)
-        return 1
-    except click.ClickException as e:
-        click.echo(f"error: {e.format_message()}", err=True)
-        return e.exit_code
-    except USER_ERRORS as e:
-        click.echo(f"error: {e}", err=True)
-        return 1
-    return result if isinstance(result, int) else 0
-
-
 # -- read side ---------------------------------------------------------------------------
 def views_for(c: Context, office: str, as_of: datetime | None, root: str | None = None) -> Any:
     """The live read models, or those of ``root``'s subtree replayed up to ``as_of``."""
@@ -885,3 +869,20 @@ def deadlines_run(c: Context, day: date | None, office: str | None, as_json: boo
     click.echo(
         f"{report.on}: checked {report.checked}, urged {report.urged}, escalated {report.escalated}"
     )
+
+
+# -- entry point -------------------------------------------------------------------------
+def main(args: Sequence[str] | None = None) -> int:
+    """Run the CLI; turn every user error into one line on stderr and a non-zero exit."""
+    try:
+        result = cli.main(args=args, prog_name="ducha", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("error: aborted", err=True)
+        return 1
+    except click.ClickException as e:
+        click.echo(f"error: {e.format_message()}", err=True)
+        return e.exit_code
+    except USER_ERRORS as e:
+        click.echo(f"error: {e}", err=True)
+        return 1
+    return result if isinstance(result, int) else 0
