@@ -58,30 +58,34 @@ def summarize(event: Any) -> str:
     return " ".join(parts)[:500]
 
 
+def audit_row(envelope: Envelope) -> tuple[Any, ...]:
+    event = envelope.event
+    actor = event.actor
+    return (
+        envelope.office,
+        envelope.position,
+        str(event.originator_id),
+        type(envelope.state).__name__,
+        event.originator_version,
+        type(event).__name__,
+        utc(event.timestamp),
+        actor.user_id,
+        actor.office,
+        actor.role,
+        summarize(event),
+    )
+
+
 class AuditProjection(Projection):
     name = "audit"
     ddl = DDL
 
-    def handle(self, tx: Tx, envelope: Envelope) -> None:
-        event = envelope.event
-        actor = event.actor
-        tx.execute(
+    def handle_batch(self, tx: Tx, envelopes: list[Envelope]) -> None:
+        tx.executemany(
             "INSERT INTO audit (office, position, record_id, record_type, version, type, time, "
             "actor_user, actor_office, actor_role, summary) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (office, position) DO NOTHING",
-            (
-                envelope.office,
-                envelope.position,
-                str(event.originator_id),
-                type(envelope.state).__name__,
-                event.originator_version,
-                type(event).__name__,
-                utc(event.timestamp),
-                actor.user_id,
-                actor.office,
-                actor.role,
-                summarize(event),
-            ),
+            [audit_row(e) for e in envelopes],
         )
 
     def drop(self, tx: Tx, office: str | None) -> None:

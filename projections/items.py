@@ -83,9 +83,15 @@ class ItemsProjection(Projection):
     name = "items"
     ddl = DDL
 
-    def handle(self, tx: Tx, envelope: Envelope) -> None:
-        if isinstance(envelope.state, Case):
-            tx.execute(UPSERT, (*item_row(envelope.state), envelope.position))
+    def handle_batch(self, tx: Tx, envelopes: list[Envelope]) -> None:
+        """One row per record: its state after its last event in the batch."""
+        latest: dict[str, tuple[Case, int]] = {}
+        for e in envelopes:
+            if isinstance(e.state, Case):
+                first = latest.get(str(e.state.id), (e.state, e.position))[1]
+                latest[str(e.state.id)] = (e.state, first)
+        if latest:
+            tx.executemany(UPSERT, [(*item_row(c), pos) for c, pos in latest.values()])
 
     def drop(self, tx: Tx, office: str | None) -> None:
         if office is None:

@@ -89,24 +89,34 @@ class RollupProjection(Projection):
         self.ancestors = ancestors
         self.calendar = calendar
 
-    def handle(self, tx: Tx, envelope: Envelope) -> None:
-        case = envelope.state
-        if not isinstance(case, Case):
+    def handle_batch(self, tx: Tx, envelopes: list[Envelope]) -> None:
+        """One delta per record per batch: per-event deltas add up to final − initial."""
+        office = envelopes[0].office
+        cases = {str(e.state.id): e.state for e in envelopes if isinstance(e.state, Case)}
+        if not cases:
             return
-        record = (envelope.office, str(case.id))
-        found = tx.one(
-            "SELECT contribution FROM rollup_records WHERE office = ? AND id = ?", record
-        )
-        old: Counters = json.loads(found["contribution"]) if found else {}
-        new = contribution(case, self.calendar)
-        delta = difference(new, old)
-        if not delta:
-            return
-        self._add(tx, envelope.office, delta)
-        tx.execute(
+        marks = ", ".join("?" * len(cases))
+        previous = {
+            r["id"]: json.loads(r["contribution"])
+            for r in tx.all(
+                f"SELECT id, contribution FROM rollup_records WHERE office = ? AND id IN ({marks})",
+                (office, *cases),
+            )
+        }
+        total: Counters = {}
+        records = []
+        for record_id, case in cases.items():
+            new = contribution(case, self.calendar)
+            for key, value in difference(new, previous.get(record_id, {})).items():
+                total[key] = total.get(key, 0) + value
+            records.append((office, record_id, json.dumps(new, sort_keys=True)))
+        total = {k: v for k, v in total.items() if v}
+        if total:
+            self._add(tx, office, total)
+        tx.executemany(
             "INSERT INTO rollup_records (office, id, contribution) VALUES (?, ?, ?) "
             "ON CONFLICT (office, id) DO UPDATE SET contribution = excluded.contribution",
-            (*record, json.dumps(new, sort_keys=True)),
+            records,
         )
 
     def _add(self, tx: Tx, office: str, delta: Counters) -> None:

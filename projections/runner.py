@@ -49,7 +49,9 @@ class Projection(ABC):
     ddl: str
 
     @abstractmethod
-    def handle(self, tx: Tx, envelope: Envelope) -> None: ...
+    def handle_batch(self, tx: Tx, envelopes: list[Envelope]) -> None:
+        """Apply a batch of one office's events, in order. A record's ``state`` is the same
+        object in each of its envelopes: its state after its *last* event in the batch."""
 
     @abstractmethod
     def drop(self, tx: Tx, office: str | None) -> None:
@@ -157,22 +159,22 @@ class Runner:
         return list(store.recorder.select_notifications(start + 1, BATCH))
 
     def _project(self, office: str, states: States, events: list[tuple[int, Any]]) -> None:
-        """Every projection's rows and positions for the batch, in one transaction. Each event
-        is handled before the next one moves its record's state on."""
+        """Every projection's rows and positions for the batch, in one transaction."""
         last = events[-1][0]
+        envelopes = []
+        for position, event in events:
+            envelope = Envelope(office, position, event, None)
+            if self.wanted(envelope):  # before the state moves on: time travel stops here
+                envelopes.append(Envelope(office, position, event, states.after(event)))
         with self.read.transaction() as tx:
             tx.lock(f"projections:{office}")  # another process may be catching up too
             positions = tx.positions(office)
-            done = {p.name: positions.get(p.name, 0) for p in self.projections}
-            for position, event in events:
-                envelope = Envelope(office, position, event, states.after(event))
-                if not self.wanted(envelope):
-                    continue
-                for projection in self.projections:
-                    if position > done[projection.name]:
-                        projection.handle(tx, envelope)
             for projection in self.projections:
-                if last > done[projection.name]:
+                done = positions.get(projection.name, 0)
+                todo = [e for e in envelopes if e.position > done]
+                if todo:
+                    projection.handle_batch(tx, todo)
+                if last > done:
                     tx.set_position(projection.name, office, last)
 
     def wanted(self, envelope: Envelope) -> bool:
