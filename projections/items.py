@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date, datetime
 from typing import Any
 
 from domain.cases import Case
@@ -52,9 +53,16 @@ UPSERT = (
 """The creation event's position is kept: lists follow the order of registration."""
 
 
+def iso(value: object) -> str:
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    raise TypeError(f"cannot store {type(value).__name__} in an items row")
+
+
 def item_row(case: Case) -> tuple[Any, ...]:
-    view = case_view(case, case.deadline).to_dict()
-    view.pop("overdue")  # derived when read, never stored
+    # The view's fields as they are (dates by ``iso``): the same JSON as ``to_dict``, cheaper.
+    view = {k: v for k, v in vars(case_view(case, case.deadline)).items() if k != "overdue"}
+    doc = json.dumps(view, ensure_ascii=False, default=iso)  # overdue is derived when read
     parent = view["parent"] or {}
     return (
         case.office,
@@ -64,7 +72,7 @@ def item_row(case: Case) -> tuple[Any, ...]:
         " ".join((case.title, case.objective, case.content, case.source_ref)),
         case.source_kind,
         case.status,
-        view["deadline"],
+        case.deadline.isoformat(),
         case.importance,
         case.urgency,
         " " + " ".join(a["target"] for a in case.assignments) + " ",
@@ -73,9 +81,9 @@ def item_row(case: Case) -> tuple[Any, ...]:
         view["root"]["office"],
         view["root"]["id"],
         int(case.published),
-        view["registered_at"],
+        case.created_on.isoformat(),
         case.version,
-        json.dumps(view, ensure_ascii=False),
+        doc,
     )
 
 
