@@ -222,13 +222,3 @@ class Runner:
                     for code in offices:
                         tx.set_position(projection.name, code, 0)
             return sum(self.catch_up(code, progress) for code in offices)
-
-    def backlog(self, office: str | None = None) -> int:
-        """Events recorded but not yet applied by every projection (for progress bars)."""
-        total = 0
-        for code in [office] if office else list(self.offices()):
-            last = self.backend.store(code).recorder.max_notification_id() or 0
-            with self.read.transaction() as tx:
-                done = min((tx.position(p.name, code) for p in self.projections), default=last)
-            total += max(0, last - done)
-        return total

@@ -62,6 +62,7 @@ class Platform:
     read: ReadStore
     runner: Runner
     views: ReadModels
+    skipped: SkippedRelays
 
     @property
     def deadlines(self) -> DeadlineEngine:
@@ -133,7 +134,7 @@ def build_platform(
         children=lambda code: [(o.code, o.name) for o in registry.children(code)],
     )
     platform = Platform(
-        settings, backend, clock, calendar, registry, supervision, read, runner, views
+        settings, backend, clock, calendar, registry, supervision, read, runner, views, skips
     )
     if catch_up:
         runner.catch_up_all()

@@ -871,6 +871,26 @@ def deadlines_run(c: Context, day: date | None, office: str | None, as_json: boo
     )
 
 
+@cli.group("relay")
+def relay_group() -> None:
+    """The cross-tenant process manager."""
+
+
+@relay_group.command("skipped")
+@office_option
+@json_option
+@pass_ctx
+def relay_skipped(c: Context, office: str, as_json: bool) -> None:
+    """Decisions of OFFICE that did not apply to a subordinate's task (kept for review)."""
+    c.platform.registry.get(office)
+    rows = c.platform.skipped.list(office)
+    if as_json:
+        emit_json(rows)
+        return
+    for r in rows:
+        click.echo(f"{r['position']:>6} {r['event_type']:22} → {r['target']}: {r['reason']}")
+
+
 # -- entry point -------------------------------------------------------------------------
 def main(args: Sequence[str] | None = None) -> int:
     """Run the CLI; turn every user error into one line on stderr and a non-zero exit."""

@@ -79,7 +79,8 @@ class SkippedRelays:
                 (envelope.office, envelope.position, target, type(envelope.event).__name__, reason),
             )
 
-    def list(self, office: str) -> list[dict[str, object]]:
+    def list(self, office: str) -> list[dict[str, Any]]:
+        """The skipped relays of events recorded in ``office``, oldest first."""
         return self.read.all(
             "SELECT * FROM relay_skips WHERE office = ? ORDER BY position", (office,)
         )

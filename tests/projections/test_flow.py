@@ -163,3 +163,24 @@ def test_a_decision_goes_to_those_assigned_when_it_was_made(ducha: Platform) -> 
     task = {o: str(Task.create_id("state-council", item.id, o)) for o in ("gansu", "sichuan")}
     assert s.get("gansu", task["gansu"]).urge_count == 1
     assert s.get("sichuan", task["sichuan"]).urge_count == 0  # assigned after the urging
+
+
+def test_a_decision_that_no_longer_applies_is_kept_as_a_skipped_relay(ducha: Platform) -> None:
+    s = ducha.supervision
+    item = s.register_item(person("state-council"), "state-council", new_item())
+    s.act(
+        person("state-council", "supervisor"),
+        "state-council",
+        item.id,
+        "assign",
+        assignees=[Assignee("office", "gansu", "lead"), Assignee("office", "sichuan", "co")],
+    )
+    lead = str(Task.create_id("state-council", item.id, "gansu"))
+    s.act(person("gansu"), "gansu", lead, "acknowledge")
+    s.act(person("gansu"), "gansu", lead, "report-completion", text="完成")
+    s.act(person("state-council", "leader"), "state-council", item.id, "accept-completion")
+    s.act(person("state-council", "leader"), "state-council", item.id, "close", reason="办结")
+    assert s.get("gansu", lead).status == "closed"
+    (skip,) = ducha.skipped.list("state-council")
+    assert (skip["target"], skip["event_type"]) == ("sichuan", "Closed")
+    assert "accepted" in skip["reason"]  # sichuan's co-task had not completed
