@@ -122,19 +122,27 @@ class Runner:
         including what process managers wrote to other offices meanwhile."""
         with self._lock:
             self._dirty.add(office)
-            if self._draining:
-                return  # a process manager's effect: the outer drain picks it up
-            self._draining = True
-            try:
-                while self._dirty:
-                    self.catch_up(self._dirty.pop())
-            finally:
-                self._draining = False
+            self._drain()
 
     def catch_up_all(self) -> int:
         """On start: apply whatever was recorded while no consumer ran."""
         with self._lock:
-            return sum(self.catch_up(office) for office in list(self.offices()))
+            self._dirty.update(self.offices())
+            return self._drain()
+
+    def _drain(self) -> int:
+        """Catch up dirty offices until none is left. A process manager's effect marks its
+        target dirty and returns: the loop, not a nested catch-up, picks it up."""
+        if self._draining:
+            return 0
+        self._draining = True
+        try:
+            applied = 0
+            while self._dirty:
+                applied += self.catch_up(self._dirty.pop())
+            return applied
+        finally:
+            self._draining = False
 
     # -- one office -------------------------------------------------------------------
     def catch_up(self, office: str, progress: Callable[[int], None] | None = None) -> int:

@@ -29,11 +29,9 @@ class OfficeRegistry:
     def __init__(self, backend: Backend, clock: Clock) -> None:
         self.backend = backend
         self.clock = clock
-        self.store = (
-            backend.store(PLATFORM)
-            if backend.is_provisioned(PLATFORM)
-            else (backend.provision(PLATFORM))
-        )
+        # Provision once (DESIGN §6.5); afterwards only open.
+        provisioned = backend.is_provisioned(PLATFORM)
+        self.store = backend.store(PLATFORM) if provisioned else backend.provision(PLATFORM)
         self._offices: dict[str, OfficeView] = {}
         self._codes: dict[UUID, str] = {}
         self._ancestors: dict[str, list[str]] = {}

@@ -230,7 +230,7 @@ class SupervisionService:
         return [event_view(e) for e in store.events.get(case.id)]
 
     def assignment_event(self, office: str, item_id: str, version: int) -> Case.Assigned:
-        """The ``Assigned`` event at ``version`` (what the process manager relays down)."""
+        """The ``Assigned`` event recorded at ``version`` of an item or task."""
         store = self._store(office)
         case = self._load(store, item_id)
         for event in store.events.get(case.id, gt=version - 1, lte=version):
