@@ -5,24 +5,27 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from projections.readstore import Tx
+from projections.readstore import Table, Tx
 from projections.runner import Envelope, Projection
 
-DDL = """
-CREATE TABLE IF NOT EXISTS audit (
-    office TEXT NOT NULL,
-    position BIGINT NOT NULL,
-    record_id TEXT NOT NULL,
-    record_type TEXT NOT NULL,
-    version INTEGER NOT NULL,
-    type TEXT NOT NULL,
-    time TEXT NOT NULL,
-    actor_user TEXT NOT NULL,
-    actor_office TEXT NOT NULL,
-    actor_role TEXT NOT NULL,
-    summary TEXT NOT NULL,
-    PRIMARY KEY (office, position)
-);
+TABLE = Table(
+    "audit",
+    (
+        ("office", "TEXT"),
+        ("position", "BIGINT"),
+        ("record_id", "TEXT"),
+        ("record_type", "TEXT"),
+        ("version", "INTEGER"),
+        ("type", "TEXT"),
+        ("time", "TEXT"),
+        ("actor_user", "TEXT"),
+        ("actor_office", "TEXT"),
+        ("actor_role", "TEXT"),
+        ("summary", "TEXT"),
+    ),
+    key=("office", "position"),
+)
+DDL = f"""{TABLE.create()};
 CREATE INDEX IF NOT EXISTS audit_by_record ON audit (office, record_id, position);
 CREATE INDEX IF NOT EXISTS audit_by_time ON audit (office, time)
 """
@@ -81,12 +84,7 @@ class AuditProjection(Projection):
     ddl = DDL
 
     def handle_batch(self, tx: Tx, envelopes: list[Envelope]) -> None:
-        tx.executemany(
-            "INSERT INTO audit (office, position, record_id, record_type, version, type, time, "
-            "actor_user, actor_office, actor_role, summary) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (office, position) DO NOTHING",
-            [audit_row(e) for e in envelopes],
-        )
+        tx.write(TABLE, [audit_row(e) for e in envelopes], "DO NOTHING")
 
     def drop(self, tx: Tx, office: str | None) -> None:
         if office is None:

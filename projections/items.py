@@ -5,51 +5,46 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 from typing import Any
+from uuid import UUID
 
 from domain.cases import Case
-from projections.readstore import Tx
+from projections.readstore import Table, Tx
 from projections.runner import Envelope, Projection
-from services.supervision import case_view
+from services.supervision import case_fields
 
-DDL = """
-CREATE TABLE IF NOT EXISTS items (
-    office TEXT NOT NULL,
-    id TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    title TEXT NOT NULL,
-    search TEXT NOT NULL,
-    source_kind TEXT NOT NULL,
-    status TEXT NOT NULL,
-    deadline TEXT NOT NULL,
-    importance INTEGER NOT NULL,
-    urgency INTEGER NOT NULL,
-    assignees TEXT NOT NULL,
-    parent_office TEXT,
-    parent_id TEXT,
-    root_office TEXT NOT NULL,
-    root_id TEXT NOT NULL,
-    published INTEGER NOT NULL,
-    registered_at TEXT NOT NULL,
-    created_position BIGINT NOT NULL,
-    version INTEGER NOT NULL,
-    doc TEXT NOT NULL,
-    PRIMARY KEY (office, id)
-);
+TABLE = Table(
+    "items",
+    (
+        ("office", "TEXT"),
+        ("id", "TEXT"),
+        ("kind", "TEXT"),
+        ("title", "TEXT"),
+        ("search", "TEXT"),
+        ("source_kind", "TEXT"),
+        ("status", "TEXT"),
+        ("deadline", "TEXT"),
+        ("importance", "INTEGER"),
+        ("urgency", "INTEGER"),
+        ("assignees", "TEXT"),
+        ("parent_office", "TEXT"),
+        ("parent_id", "TEXT"),
+        ("root_office", "TEXT"),
+        ("root_id", "TEXT"),
+        ("published", "INTEGER"),
+        ("registered_at", "TEXT"),
+        ("version", "INTEGER"),
+        ("doc", "TEXT"),
+        ("created_position", "BIGINT"),
+    ),
+    key=("office", "id"),
+    nullable=("parent_office", "parent_id"),
+)
+DDL = f"""{TABLE.create()};
 CREATE INDEX IF NOT EXISTS items_by_status ON items (office, status, deadline);
 CREATE INDEX IF NOT EXISTS items_by_root ON items (root_office, root_id);
 CREATE INDEX IF NOT EXISTS items_published ON items (published, office)
 """
-
-COLUMNS = (
-    "office, id, kind, title, search, source_kind, status, deadline, importance, urgency, "
-    "assignees, parent_office, parent_id, root_office, root_id, published, registered_at, "
-    "version, doc, created_position"
-)
-UPSERT = (
-    f"INSERT INTO items ({COLUMNS}) VALUES ({', '.join('?' * 20)}) "
-    "ON CONFLICT (office, id) DO UPDATE SET "
-    + ", ".join(f"{c} = excluded.{c}" for c in COLUMNS.split(", ")[2:-1])
-)
+UPSERT = TABLE.update_all(but=("created_position",))
 """The creation event's position is kept: lists follow the order of registration."""
 
 
@@ -59,10 +54,9 @@ def iso(value: object) -> str:
     raise TypeError(f"cannot store {type(value).__name__} in an items row")
 
 
-def item_row(case: Case) -> tuple[Any, ...]:
-    # The view's fields as they are (dates by ``iso``): the same JSON as ``to_dict``, cheaper.
-    view = {k: v for k, v in vars(case_view(case, case.deadline)).items() if k != "overdue"}
-    doc = json.dumps(view, ensure_ascii=False, default=iso)  # overdue is derived when read
+def item_row(case: Case, created_position: int) -> tuple[Any, ...]:
+    view = case_fields(case)  # the view's JSON; ``overdue`` is derived when read
+    doc = json.dumps(view, ensure_ascii=False, default=iso)
     parent = view["parent"] or {}
     return (
         case.office,
@@ -84,6 +78,7 @@ def item_row(case: Case) -> tuple[Any, ...]:
         case.created_on.isoformat(),
         case.version,
         doc,
+        created_position,
     )
 
 
@@ -93,13 +88,13 @@ class ItemsProjection(Projection):
 
     def handle_batch(self, tx: Tx, envelopes: list[Envelope]) -> None:
         """One row per record: its state after its last event in the batch."""
-        latest: dict[str, tuple[Case, int]] = {}
+        latest: dict[UUID, tuple[Case, int]] = {}
         for e in envelopes:
             if isinstance(e.state, Case):
-                first = latest.get(str(e.state.id), (e.state, e.position))[1]
-                latest[str(e.state.id)] = (e.state, first)
+                first = latest.get(e.state.id, (e.state, e.position))[1]
+                latest[e.state.id] = (e.state, first)
         if latest:
-            tx.executemany(UPSERT, [(*item_row(c), pos) for c, pos in latest.values()])
+            tx.write(TABLE, [item_row(c, pos) for c, pos in latest.values()], UPSERT)
 
     def drop(self, tx: Tx, office: str | None) -> None:
         if office is None:

@@ -12,6 +12,7 @@ import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,36 @@ CREATE TABLE IF NOT EXISTS tracking (
 """
 
 
+@dataclass(frozen=True)
+class Table:
+    """A read-model table: columns with types both databases accept (TEXT, INTEGER, BIGINT)
+    and its key. Bulk writes go through ``Tx.write``, which each database does its fastest way."""
+
+    name: str
+    columns: tuple[tuple[str, str], ...]
+    key: tuple[str, ...]
+    nullable: tuple[str, ...] = ()
+
+    @property
+    def names(self) -> list[str]:
+        return [name for name, _ in self.columns]
+
+    def create(self) -> str:
+        columns = ",\n    ".join(
+            f"{name} {kind}{'' if name in self.nullable else ' NOT NULL'}"
+            for name, kind in self.columns
+        )
+        return (
+            f"CREATE TABLE IF NOT EXISTS {self.name} (\n    {columns},\n"
+            f"    PRIMARY KEY ({', '.join(self.key)})\n)"
+        )
+
+    def update_all(self, but: Sequence[str] = ()) -> str:
+        """``DO UPDATE SET`` every non-key column from the new row, except ``but``."""
+        kept = [n for n in self.names if n not in self.key and n not in but]
+        return "DO UPDATE SET " + ", ".join(f"{n} = excluded.{n}" for n in kept)
+
+
 class Tx(ABC):
     """One transaction on the read store."""
 
@@ -42,6 +73,11 @@ class Tx(ABC):
 
     @abstractmethod
     def all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
+
+    @abstractmethod
+    def write(self, table: Table, rows: Sequence[Sequence[Any]], on_conflict: str) -> None:
+        """Insert ``rows`` (in ``table.columns`` order, unique by key) in one go;
+        ``on_conflict`` follows ``ON CONFLICT (key)``: ``DO NOTHING`` or ``DO UPDATE SET ...``."""
 
     def lock(self, key: str) -> None:  # noqa: B027 - SQLite needs nothing more
         """Hold ``key`` exclusively until the transaction ends (SQLite's writer lock already
@@ -106,6 +142,15 @@ class SQLiteTx(Tx):
     def all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         return [dict(r) for r in self.conn.execute(sql, params).fetchall()]
 
+    def write(self, table: Table, rows: Sequence[Sequence[Any]], on_conflict: str) -> None:
+        if rows:
+            marks = ", ".join("?" * len(table.columns))
+            self.conn.executemany(
+                f"INSERT INTO {table.name} ({', '.join(table.names)}) VALUES ({marks}) "
+                f"ON CONFLICT ({', '.join(table.key)}) {on_conflict}",
+                rows,
+            )
+
 
 class SQLiteReadStore(ReadStore):
     """``DATA/read.sqlite`` (or ``:memory:`` for time travel). One connection, one lock."""
@@ -161,6 +206,17 @@ class PostgresTx(Tx):
     def all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         rows = self.conn.execute(self.sql(sql), params).fetchall()
         return [dict(r) for r in rows]
+
+    def write(self, table: Table, rows: Sequence[Sequence[Any]], on_conflict: str) -> None:
+        """One statement whatever the number of rows: each column travels as one array."""
+        if rows:
+            arrays = ", ".join(f"%b::{kind}[]" for _, kind in table.columns)
+            self.conn.execute(
+                f"INSERT INTO {table.name} ({', '.join(table.names)}) "
+                f"SELECT * FROM unnest({arrays}) "
+                f"ON CONFLICT ({', '.join(table.key)}) {on_conflict}",
+                [list(column) for column in zip(*rows, strict=True)],
+            )
 
 
 class PostgresReadStore(ReadStore):

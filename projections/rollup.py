@@ -18,30 +18,22 @@ from domain.cases import Case
 from domain.lights import AWAITING_WORK, yellow_until
 from domain.tasks import Task
 from domain.values import WorkingCalendar, business_date
-from projections.readstore import Tx
+from projections.readstore import Table, Tx
 from projections.runner import Envelope, Projection
 from services.calendar import CalendarDataMissingError
 
-DDL = """
-CREATE TABLE IF NOT EXISTS rollup (
-    office TEXT NOT NULL,
-    metric TEXT NOT NULL,
-    key TEXT NOT NULL,
-    value BIGINT NOT NULL,
-    PRIMARY KEY (office, metric, key)
-);
-CREATE TABLE IF NOT EXISTS rollup_records (
-    office TEXT NOT NULL,
-    id TEXT NOT NULL,
-    contribution TEXT NOT NULL,
-    PRIMARY KEY (office, id)
+ROLLUP = Table(
+    "rollup",
+    (("office", "TEXT"), ("metric", "TEXT"), ("key", "TEXT"), ("value", "BIGINT")),
+    key=("office", "metric", "key"),
 )
-"""
-
-ADD = (
-    "INSERT INTO rollup (office, metric, key, value) VALUES (?, ?, ?, ?) "
-    "ON CONFLICT (office, metric, key) DO UPDATE SET value = rollup.value + excluded.value"
+RECORDS = Table(
+    "rollup_records",
+    (("office", "TEXT"), ("id", "TEXT"), ("contribution", "TEXT")),
+    key=("office", "id"),
 )
+DDL = f"{ROLLUP.create()};\n{RECORDS.create()}"
+ADD = "DO UPDATE SET value = rollup.value + excluded.value"
 
 Counters = dict[str, int]  # "metric|key" → value
 
@@ -92,7 +84,11 @@ class RollupProjection(Projection):
     def handle_batch(self, tx: Tx, envelopes: list[Envelope]) -> None:
         """One delta per record per batch: per-event deltas add up to final − initial."""
         office = envelopes[0].office
-        cases = {str(e.state.id): e.state for e in envelopes if isinstance(e.state, Case)}
+        cases = {
+            str(state.id): state
+            for state in {id(e.state): e.state for e in envelopes}.values()
+            if isinstance(state, Case)
+        }
         if not cases:
             return
         marks = ", ".join("?" * len(cases))
@@ -113,11 +109,7 @@ class RollupProjection(Projection):
         total = {k: v for k, v in total.items() if v}
         if total:
             self._add(tx, office, total)
-        tx.executemany(
-            "INSERT INTO rollup_records (office, id, contribution) VALUES (?, ?, ?) "
-            "ON CONFLICT (office, id) DO UPDATE SET contribution = excluded.contribution",
-            records,
-        )
+        tx.write(RECORDS, records, RECORDS.update_all())
 
     def _add(self, tx: Tx, office: str, delta: Counters) -> None:
         rows = [
@@ -125,16 +117,20 @@ class RollupProjection(Projection):
             for target in (office, *self.ancestors(office))
             for key, value in delta.items()
         ]
-        tx.executemany(ADD, rows)
+        tx.write(ROLLUP, rows, ADD)
 
     def drop(self, tx: Tx, office: str | None) -> None:
         if office is None:
             tx.execute("DELETE FROM rollup")
             tx.execute("DELETE FROM rollup_records")
             return
+        total: Counters = {}
         for row in tx.all("SELECT contribution FROM rollup_records WHERE office = ?", (office,)):
-            old: Counters = json.loads(row["contribution"])
-            self._add(tx, office, {k: -v for k, v in old.items()})
+            for key, value in json.loads(row["contribution"]).items():
+                total[key] = total.get(key, 0) - value
+        total = {k: v for k, v in total.items() if v}
+        if total:
+            self._add(tx, office, total)
         tx.execute("DELETE FROM rollup_records WHERE office = ?", (office,))
 
 

@@ -26,7 +26,7 @@ from services.stores import Backend, TenantStore
 
 log = logging.getLogger(__name__)
 
-BATCH = 500
+BATCH = 5000
 
 
 @dataclass(frozen=True)

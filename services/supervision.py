@@ -327,52 +327,56 @@ class SupervisionService:
 
 
 def case_view(case: Case, today: date) -> CaseView:
+    return CaseView(**case_fields(case), overdue=is_overdue(case, today))
+
+
+def case_fields(case: Case) -> dict[str, Any]:
+    """Every ``CaseView`` field but ``overdue`` (which depends on the day it is read)."""
     is_task = isinstance(case, Task)
     root_office, root_id = case.root
-    return CaseView(
-        id=str(case.id),
-        office=case.office,
-        kind="task" if is_task else "item",
-        title=case.title,
-        source_kind=case.source_kind,
-        source_ref=case.source_ref,
-        issued_on=case.issued_on,
-        objective=case.objective,
-        content=case.content,
-        executing_unit=case.executing_unit,
-        responsible_person=case.responsible_person,
-        deadline=case.deadline,
-        importance=case.importance,
-        urgency=case.urgency,
-        status=case.status,
-        version=case.version,
-        overdue=is_overdue(case, today),
-        acknowledged=case.acknowledged_at is not None,
-        progress_percent=case.progress_percent,
-        last_report=case.last_report,
-        pending_extension=case.pending_extension,
-        extensions_granted=case.extensions_granted,
-        urge_count=case.urge_count,
-        escalation_count=case.escalation_count,
-        commendation_count=case.commendation_count,
-        rectification=case.rectification,
-        published=case.published,
-        public_summary=case.public_summary,
-        finding_count=case.finding_count,
-        completion_reported_on=case.completion_reported_on,
-        completed_on=case.completed_on,
-        pending_extensions=dict(case.pending_extensions),
-        received_reports={k: dict(v) for k, v in case.received_reports.items()},
-        assignments=list(case.assignments),
-        parent=(
+    return {
+        "id": str(case.id),
+        "office": case.office,
+        "kind": "task" if is_task else "item",
+        "title": case.title,
+        "source_kind": case.source_kind,
+        "source_ref": case.source_ref,
+        "issued_on": case.issued_on,
+        "objective": case.objective,
+        "content": case.content,
+        "executing_unit": case.executing_unit,
+        "responsible_person": case.responsible_person,
+        "deadline": case.deadline,
+        "importance": case.importance,
+        "urgency": case.urgency,
+        "status": case.status,
+        "version": case.version,
+        "acknowledged": case.acknowledged_at is not None,
+        "progress_percent": case.progress_percent,
+        "last_report": case.last_report,
+        "pending_extension": case.pending_extension,
+        "extensions_granted": case.extensions_granted,
+        "urge_count": case.urge_count,
+        "escalation_count": case.escalation_count,
+        "commendation_count": case.commendation_count,
+        "rectification": case.rectification,
+        "published": case.published,
+        "public_summary": case.public_summary,
+        "finding_count": case.finding_count,
+        "completion_reported_on": case.completion_reported_on,
+        "completed_on": case.completed_on,
+        "pending_extensions": dict(case.pending_extensions),
+        "received_reports": {k: dict(v) for k, v in case.received_reports.items()},
+        "assignments": list(case.assignments),
+        "parent": (
             {"office": case.parent_office, "id": case.parent_id, "role": case.role}
             if isinstance(case, Task)
             else None
         ),
-        root={"office": root_office, "id": root_id},
-        registered_at=case.created_on,
-        modified_at=case.modified_on,
-    )
+        "root": {"office": root_office, "id": root_id},
+        "registered_at": case.created_on,
+        "modified_at": case.modified_on,
+    }
 
 
 def is_overdue(case: Case, today: date) -> bool:
