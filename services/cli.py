@@ -14,14 +14,16 @@ from typing import Any
 
 import click
 
-from domain.assignment import Assignee
-from domain.errors import DomainError
+from domain.errors import DomainError, InvalidFieldError
 from domain.lights import AWAITING_WORK
+from domain.users import USER_ROLES
 from domain.values import CHINA_TZ, OFFICE_LEVELS, ROLES, SOURCE_KINDS, Actor
+from services.actions import assign_params, attachments
 from services.bootstrap import Platform, Settings, build_platform
 from services.calendar import CalendarDataMissingError, GovernmentCalendar, load_year_data
 from services.errors import NotFoundError, ServiceError
 from services.supervision import ACTIONS, NewItem
+from services.users import UserDirectory
 from services.views import CaseView, OfficeView, Page, paginate, plain
 
 USER_ERRORS = (DomainError, ServiceError, CalendarDataMissingError, ValueError)
@@ -396,23 +398,15 @@ def items_history(c: Context, office: str, item_id: str, as_json: bool) -> None:
         click.echo(f"     {data}")
 
 
-def attachments(names: tuple[str, ...]) -> list[dict[str, Any]]:
-    return [{"name": n} for n in names]
-
-
-def assign_params(o: dict[str, Any]) -> dict[str, Any]:
-    if bool(o["to"]) == bool(o["to_unit"]):
-        raise click.UsageError("name the lead with exactly one of --to CODE or --to-unit NAME")
-    lead = (
-        Assignee("office", o["to"], "lead") if o["to"] else Assignee("unit", o["to_unit"], "lead")
-    )
-    co = [Assignee("office", c, "co") for c in o["co"]]
-    co += [Assignee("unit", u, "co") for u in o["co_unit"]]
-    return {
-        "assignees": [lead, *co],
-        "deadline": o["deadline"],
-        "responsible_person": o["responsible"] or "",
-    }
+def assign_options(o: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return assign_params(
+            o["to"], o["to_unit"], o["co"], o["co_unit"], o["deadline"], o["responsible"]
+        )
+    except InvalidFieldError:
+        raise click.UsageError(
+            "name the lead with exactly one of --to CODE or --to-unit NAME"
+        ) from None
 
 
 def required(name: str, *more: str, **kw: Any) -> Callable[[Any], Any]:
@@ -432,7 +426,7 @@ ACTION_SPECS: dict[str, tuple[str, list[Any], Callable[[dict[str, Any]], dict[st
             click.option("--deadline", type=DATE, help="Defaults to the item's deadline."),
             click.option("--responsible", help="The assignee's responsible person."),
         ],
-        assign_params,
+        assign_options,
     ),
     "acknowledge": ("签收: acknowledge receipt (once).", [], lambda o: {}),
     "report-progress": (
@@ -670,18 +664,106 @@ def demo_command(c: Context) -> None:
 
 
 @cli.command("run")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, type=int, show_default=True)
 @pass_ctx
-def run_command(c: Context) -> None:
-    """Seed the demo into an empty store, then show the offices and items."""
-    from services.demo import seed
+def run_command(c: Context, host: str, port: int) -> None:
+    """Seed the demo into an empty store, print the demo users' tokens, and serve the API."""
+    from services.demo import seed, seed_users
 
     platform = c.platform
     if not platform.registry.all():
         seed(platform, progress=True)
-    for office in platform.registry.all():
-        click.echo(office_line(office))
-        for case in platform.supervision.list_cases(office.code):
-            click.echo("    " + case_line(case))
+    tokens = seed_users(UserDirectory(platform.registry, platform.clock), demo_tokens_file(c))
+    click.echo(f"demo users (tokens kept in {demo_tokens_file(c)}):")
+    for t in tokens:
+        click.echo(f"  {t['office']:14} {t['role']:10} {t['name']}\n      {t['token']}")
+    click.echo(
+        f"try: curl -H 'Authorization: Bearer {tokens[1]['token']}' "
+        f"http://{host}:{port}/api/v1/offices/state-council/items"
+    )
+    serve(c, host, port, workers=1)
+
+
+def demo_tokens_file(c: Context) -> Path:
+    return c.settings.data_dir / "demo-tokens.json"
+
+
+@cli.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, type=int, show_default=True)
+@click.option(
+    "--workers",
+    default=1,
+    type=click.IntRange(1, 64),
+    show_default=True,
+    help="Processes (each with --threads threads).",
+)
+@click.option("--threads", default=8, type=click.IntRange(1, 256), show_default=True)
+@pass_ctx
+def serve_command(c: Context, host: str, port: int, workers: int, threads: int) -> None:
+    """Serve the HTTP API (/api/v1, docs at /api/v1/docs) under gunicorn."""
+    serve(c, host, port, workers, threads)
+
+
+def serve(c: Context, host: str, port: int, workers: int, threads: int = 8) -> None:
+    from services.http.server import run_server
+
+    c.close()  # each worker builds its own platform
+    click.echo(f"serving on http://{host}:{port}/api/v1 (docs: http://{host}:{port}/api/v1/docs)")
+    run_server(c.settings, host, port, workers, threads)
+
+
+# -- users -------------------------------------------------------------------------------
+@cli.group()
+def users() -> None:
+    """API users and their tokens (only a hash of each token is kept)."""
+
+
+def directory(c: Context) -> UserDirectory:
+    return UserDirectory(c.platform.registry, c.platform.clock)
+
+
+@users.command("add")
+@office_option
+@click.option("--role", required=True, type=click.Choice(USER_ROLES))
+@click.option("--name", required=True, help="The person's name, e.g. 张三.")
+@click.option("--by", "by_user", default="cli", show_default=True, help="Who grants it.")
+@pass_ctx
+def users_add(c: Context, office: str, role: str, name: str, by_user: str) -> None:
+    """Grant access: prints the new token alone on stdout, once (the id goes to stderr)."""
+    user, token = directory(c).add(Actor(by_user, office, "admin"), office, role, name)
+    click.echo(f"user {user.id} ({user.office} {user.role} {user.name}); its token:", err=True)
+    click.echo(token)
+
+
+@users.command("revoke")
+@click.argument("user_id", metavar="ID")
+@click.option("--reason", required=True)
+@click.option("--by", "by_user", default="cli", show_default=True)
+@pass_ctx
+def users_revoke(c: Context, user_id: str, reason: str, by_user: str) -> None:
+    """Revoke a user's access at once, in every process."""
+    d = directory(c)
+    user = d.get(user_id)
+    d.revoke(Actor(by_user, user.office, "admin"), user_id, reason)
+    click.echo(f"revoked {user.id} ({user.office} {user.role} {user.name})")
+
+
+@users.command("list")
+@click.option("--office", default=None, help="Only this office's users.")
+@json_option
+@pass_ctx
+def users_list(c: Context, office: str | None, as_json: bool) -> None:
+    """Users (never their tokens)."""
+    found = directory(c).list(office)
+    if as_json:
+        emit_json([u.to_dict() for u in found])
+        return
+    for u in found:
+        click.echo(
+            f"{u.id}  {u.office:14} {u.role:10} {u.name}" + ("  (revoked)" if u.revoked else "")
+        )
 
 
 # -- read side ---------------------------------------------------------------------------

@@ -7,11 +7,13 @@ seeding twice adds nothing. The demo keeps its own clock: each step happens on i
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 import click
@@ -22,6 +24,7 @@ from domain.values import Actor
 from services.bootstrap import Platform, build_platform
 from services.clock import at_noon
 from services.supervision import NewItem, SupervisionService
+from services.users import UserDirectory
 
 DEMO_NAMESPACE = uuid5(NAMESPACE_URL, "urn:ducha:demo")
 DEMO_TODAY = date(2026, 11, 20)
@@ -569,3 +572,35 @@ def play(demo: Platform, clock: DemoClock, progress: bool) -> Summary:
                 play_story(story)
     items = sum(len(demo.supervision.list_cases(code)) for code, *_ in OFFICES)
     return Summary(offices=len(OFFICES), items=items)
+
+
+DEMO_USERS: list[tuple[str, str, str]] = [
+    ("state-council", "admin", "平台管理员"),
+    ("state-council", "leader", "国办督查室主任"),
+    ("state-council", "supervisor", "国办督查专员"),
+    ("state-council", "auditor", "国办审计专员"),
+    ("gansu", "leader", "甘肃省政府办公厅督查室主任"),
+    ("gansu", "supervisor", "甘肃省督查专员"),
+    ("gansu", "clerk", "甘肃省办公厅经办人"),
+    ("baiyin", "clerk", "白银市办公室经办人"),
+    ("pingchuan", "clerk", "平川区办公室经办人"),
+    ("sichuan", "leader", "四川省政府办公厅督查室主任"),
+]
+"""Who can sign in to the demo: (office, role, name)."""
+
+
+def seed_users(users: UserDirectory, tokens_file: Path) -> list[dict[str, str]]:
+    """Demo users, once. Their tokens are kept in ``tokens_file`` (demo only: a real
+    deployment hands each token to its holder and keeps nothing but the hash)."""
+    if tokens_file.exists():
+        kept: list[dict[str, str]] = json.loads(tokens_file.read_text(encoding="utf-8"))
+        return kept
+    admin = Actor("demo", "state-council", "admin")
+    seeded = []
+    for office, role, name in DEMO_USERS:
+        user, token = users.add(admin, office, role, name)
+        seeded.append({"office": office, "role": role, "name": name, "id": user.id, "token": token})
+    tokens_file.parent.mkdir(parents=True, exist_ok=True)
+    tokens_file.write_text(json.dumps(seeded, ensure_ascii=False, indent=2), encoding="utf-8")
+    tokens_file.chmod(0o600)
+    return seeded

@@ -156,7 +156,10 @@ class OfficeRegistry:
             )
             self._codes[event.originator_id] = event.code
             return
-        code = self._codes[event.originator_id]  # type: ignore[attr-defined]
+        code = self._codes.get(event.originator_id)  # type: ignore[attr-defined]
+        if code is None:
+            return  # not an office: users live in the platform store too
+
         old = self._offices[code]
         changes: dict[str, object] = {"version": event.originator_version}  # type: ignore[attr-defined]
         if isinstance(event, Office.Renamed):

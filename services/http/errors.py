@@ -1,0 +1,149 @@
+"""One error shape for every failure: ``{"code", "message", "errors": {field: [...]}}``."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import marshmallow as ma
+from flask import Response, jsonify
+from werkzeug.exceptions import HTTPException
+
+from domain.errors import DomainError, InvalidFieldError
+from services.calendar import CalendarDataMissingError
+from services.errors import (
+    AlreadyExistsError,
+    ConflictError,
+    NotFoundError,
+    RegistryRuleError,
+    StoreUnavailableError,
+)
+
+log = logging.getLogger(__name__)
+
+CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    412: "precondition_failed",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "invalid",
+    428: "precondition_required",
+    500: "internal",
+    503: "unavailable",
+}
+
+
+class ErrorSchema(ma.Schema):
+    """Every error response."""
+
+    code = ma.fields.String(required=True, metadata={"description": "Machine-readable code"})
+    message = ma.fields.String(required=True, metadata={"description": "In plain words"})
+    errors = ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.List(ma.fields.String()),
+        required=True,
+        metadata={"description": "Messages per input field (may be empty)"},
+    )
+
+
+class ApiError(Exception):
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        errors: Mapping[str, list[str]] | None = None,
+        code: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.errors = dict(errors or {})
+        self.code = code or CODES.get(status, "error")
+
+
+def respond(
+    status: int,
+    message: str,
+    errors: Mapping[str, list[str]] | None = None,
+    code: str | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    body = {
+        "code": code or CODES.get(status, "error"),
+        "message": message,
+        "errors": dict(errors or {}),
+    }
+    response = jsonify(body)
+    response.status_code = status
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def flatten(messages: Any, prefix: str = "") -> dict[str, list[str]]:
+    """webargs nests messages by location and index ({"json": {"co": {0: [...]}}}): flatten
+    them to ``{"co.0": [...]}``; locations are dropped (the field names are unambiguous)."""
+    out: dict[str, list[str]] = {}
+    if isinstance(messages, Mapping):
+        for key, value in messages.items():
+            name = str(key)
+            if not prefix and name in ("json", "query", "path", "headers", "form", "files"):
+                out.update(flatten(value, ""))
+                continue
+            if name == "_schema":
+                name = ""
+            out.update(flatten(value, f"{prefix}.{name}" if prefix and name else prefix or name))
+    elif isinstance(messages, list | tuple):
+        if all(isinstance(m, str) for m in messages):
+            out.setdefault(prefix or "body", []).extend(messages)
+        else:
+            for value in messages:
+                out.update(flatten(value, prefix))
+    else:
+        out.setdefault(prefix or "body", []).append(str(messages))
+    return out
+
+
+def from_http_exception(error: HTTPException) -> Response:
+    status = error.code or 500
+    data = getattr(error, "data", None) or {}
+    errors = flatten(data.get("messages", data.get("errors", {})))
+    if status == 422:
+        message = "invalid input: " + "; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items())
+    elif status == 500:
+        message = "internal error"
+    else:
+        message = data.get("message") or error.description or error.name
+    return respond(status, message, errors, headers=data.get("headers"))
+
+
+def from_exception(error: Exception) -> Response:
+    """Map the services' and the domain's errors; anything else is logged and answered 500."""
+    if isinstance(error, ApiError):
+        return respond(error.status, error.message, error.errors, error.code)
+    if isinstance(error, InvalidFieldError):
+        return respond(422, str(error), {error.field: [error.message]})
+    if isinstance(error, DomainError):
+        return respond(409, str(error), code="rule")
+    if isinstance(error, NotFoundError):
+        return respond(404, str(error))
+    if isinstance(error, AlreadyExistsError):
+        return respond(409, str(error), code="exists")
+    if isinstance(error, ConflictError):
+        return respond(412, str(error))
+    if isinstance(error, RegistryRuleError):
+        return respond(409, str(error), code="rule")
+    if isinstance(error, CalendarDataMissingError):
+        return respond(422, str(error), {"date": [str(error)]}, code="calendar_data_missing")
+    if isinstance(error, StoreUnavailableError):
+        return respond(503, str(error))
+    if isinstance(error, HTTPException):
+        return from_http_exception(error)
+    log.exception("unhandled error", exc_info=error)
+    return respond(500, "internal error; it has been logged")

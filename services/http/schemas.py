@@ -1,0 +1,387 @@
+"""Request and response shapes. Field names follow the domain and the CLI's option names.
+
+Responses are dumped from plain JSON values (dates already ISO strings), so date and time
+fields are declared as strings with an OpenAPI ``format``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from marshmallow import fields as f
+from marshmallow import validate as v
+
+from domain.values import OFFICE_LEVELS, SOURCE_KINDS
+
+LIGHTS = ("green", "yellow", "red")
+
+
+def words(required: bool = True, **kw: Any) -> f.String:
+    """A non-blank string (the domain trims and checks length)."""
+    if required:
+        return f.String(required=True, validate=v.Length(min=1), **kw)
+    return f.String(load_default="", **kw)
+
+
+def iso_date(**kw: Any) -> f.String:
+    return f.String(metadata={"format": "date"}, **kw)
+
+
+def iso_time(**kw: Any) -> f.String:
+    return f.String(metadata={"format": "date-time"}, **kw)
+
+
+class Strict(ma.Schema):
+    """Unknown fields are refused (422 naming them)."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+
+# -- offices ------------------------------------------------------------------------------
+class OfficeIn(Strict):
+    code = words(metadata={"description": "Immutable code: lower-case letters, digits, '-'"})
+    name = words(metadata={"description": "The office's Chinese name, e.g. 甘肃省人民政府办公厅"})
+    level = f.String(required=True, validate=v.OneOf(OFFICE_LEVELS))
+    parent = f.String(load_default=None, allow_none=True)
+
+
+class OfficeOut(ma.Schema):
+    code = f.String(required=True)
+    name = f.String(required=True)
+    level = f.String(required=True)
+    parent = f.String(allow_none=True, required=True)
+    retired = f.Boolean(required=True)
+    version = f.Integer(required=True)
+    registered_at = iso_time(required=True)
+    escalate = f.Boolean(required=True)
+    grace_working_days = f.Integer(required=True)
+
+
+class OfficeList(ma.Schema):
+    items = f.List(f.Nested(OfficeOut), required=True)
+
+
+# -- items --------------------------------------------------------------------------------
+class ItemIn(Strict):
+    title = words()
+    source_kind = f.String(required=True, validate=v.OneOf(SOURCE_KINDS))
+    source_ref = words(metadata={"description": "文号, meeting or instruction reference"})
+    issued_on = f.Date(required=True)
+    objective = words()
+    content = words()
+    executing_unit = words()
+    responsible_person = words()
+    deadline = f.Date(load_default=None, allow_none=True)
+    importance = f.Integer(load_default=3, validate=v.Range(1, 5))
+    urgency = f.Integer(load_default=3, validate=v.Range(1, 5))
+
+
+class ItemOut(ma.Schema):
+    id = f.String(required=True)
+    office = f.String(required=True)
+    kind = f.String(required=True, validate=v.OneOf(("item", "task")))
+    title = f.String(required=True)
+    source_kind = f.String(required=True)
+    source_ref = f.String(required=True)
+    issued_on = iso_date(required=True)
+    objective = f.String(required=True)
+    content = f.String(required=True)
+    executing_unit = f.String(required=True)
+    responsible_person = f.String(required=True)
+    deadline = iso_date(required=True)
+    importance = f.Integer(required=True)
+    urgency = f.Integer(required=True)
+    status = f.String(required=True)
+    version = f.Integer(required=True)
+    light = f.String(required=True, validate=v.OneOf(LIGHTS))
+    overdue = f.Boolean(required=True)
+    acknowledged = f.Boolean(required=True)
+    progress_percent = f.Integer(required=True)
+    last_report = f.String(required=True)
+    pending_extension = iso_date(allow_none=True)
+    extensions_granted = f.Integer()
+    urge_count = f.Integer()
+    escalation_count = f.Integer()
+    commendation_count = f.Integer()
+    rectification = f.String()
+    published = f.Boolean()
+    public_summary = f.String()
+    finding_count = f.Integer()
+    completion_reported_on = iso_date(allow_none=True)
+    completed_on = iso_date(allow_none=True)
+    pending_extensions = f.Dict(keys=f.String(), values=f.String())
+    received_reports = f.Dict(keys=f.String(), values=f.Dict())
+    assignments = f.List(f.Dict())
+    parent = f.Dict(allow_none=True)
+    root = f.Dict()
+    registered_at = iso_time()
+    modified_at = iso_time()
+
+
+class Paging(Strict):
+    page = f.Integer(load_default=1, validate=v.Range(min=1, max=1_000_000))
+    per_page = f.Integer(load_default=50, validate=v.Range(1, 500))
+
+
+class ItemQuery(Paging):
+    status = f.String()
+    light = f.String(validate=v.OneOf(LIGHTS))
+    source_kind = f.String(validate=v.OneOf(SOURCE_KINDS))
+    kind = f.String(validate=v.OneOf(("item", "task")))
+    importance = f.Integer(validate=v.Range(1, 5))
+    urgency = f.Integer(validate=v.Range(1, 5))
+    assignee = f.String()
+    text = f.String()
+
+
+class ItemPage(ma.Schema):
+    items = f.List(f.Nested(ItemOut), required=True)
+    page = f.Integer(required=True)
+    per_page = f.Integer(required=True)
+    total = f.Integer(required=True)
+
+
+class AsOf(Strict):
+    as_of = f.AwareDateTime(
+        load_default=None,
+        default_timezone=None,
+        metadata={"description": "Time travel: the state at this instant (with a time zone)"},
+    )
+
+
+class EventOut(ma.Schema):
+    type = f.String(required=True)
+    version = f.Integer(required=True)
+    time = iso_time(required=True)
+    actor = f.Dict(keys=f.String(), values=f.String(), required=True)
+    data = f.Dict(required=True)
+
+
+class History(ma.Schema):
+    items = f.List(f.Nested(EventOut), required=True)
+
+
+class TreeNode(ma.Schema):
+    office = f.String(required=True)
+    id = f.String(required=True)
+    kind = f.String(required=True)
+    unit = f.String(required=True)
+    responsible_person = f.String(required=True)
+    status = f.String(required=True)
+    deadline = iso_date(required=True)
+    light = f.String(required=True)
+    last_report = f.String(required=True)
+    assignments = f.List(f.Dict())
+    children = f.List(f.Nested(lambda: TreeNode()), required=True)
+
+
+class Rollup(ma.Schema):
+    office = f.String(required=True)
+    on = iso_date(required=True)
+    total = f.Integer(required=True)
+    by_status = f.Dict(keys=f.String(), values=f.Integer())
+    by_kind = f.Dict(keys=f.String(), values=f.Integer())
+    by_light = f.Dict(keys=f.String(), values=f.Integer())
+    overdue = f.Integer(required=True)
+    completed = f.Integer(required=True)
+    on_time_rate = f.Float(allow_none=True, required=True)
+    mean_working_days_to_completion = f.Float(allow_none=True, required=True)
+    by_source_kind = f.Dict(keys=f.String(), values=f.Dict())
+    by_month = f.Dict(keys=f.String(), values=f.Integer())
+    commended = f.Integer()
+    under_rectification = f.Integer()
+
+
+class AuditQuery(Paging):
+    item = f.UUID(metadata={"description": "Only this item's or task's events"})
+    from_ = f.AwareDateTime(data_key="from", default_timezone=None)
+    to = f.AwareDateTime(default_timezone=None)
+    actor = f.String(metadata={"description": "User id"})
+    type = f.String(metadata={"description": "Event type, e.g. ProgressReported"})
+
+
+class AuditEntry(ma.Schema):
+    office = f.String(required=True)
+    position = f.Integer(required=True)
+    record_id = f.String(required=True)
+    record_type = f.String(required=True)
+    version = f.Integer(required=True)
+    type = f.String(required=True)
+    time = iso_time(required=True)
+    actor_user = f.String(required=True)
+    actor_office = f.String(required=True)
+    actor_role = f.String(required=True)
+    summary = f.String(required=True)
+
+
+class AuditPage(ma.Schema):
+    items = f.List(f.Nested(AuditEntry), required=True)
+    page = f.Integer(required=True)
+    per_page = f.Integer(required=True)
+    total = f.Integer(required=True)
+
+
+class CircularEntry(ma.Schema):
+    office = f.String(required=True)
+    name = f.String(required=True)
+    rank = f.Integer(required=True)
+    total = f.Integer(required=True)
+    completed = f.Integer(required=True)
+    on_time_rate = f.Float(allow_none=True, required=True)
+    overdue = f.Integer(required=True)
+    commended = f.Integer(required=True)
+    under_rectification = f.Integer(required=True)
+
+
+class Circular(ma.Schema):
+    office = f.String(required=True)
+    on = iso_date()
+    ranking = f.List(f.Nested(CircularEntry), required=True)
+    commended = f.List(f.String())
+    under_rectification = f.List(f.String())
+
+
+class PublicItem(ma.Schema):
+    office = f.String(required=True)
+    title = f.String(required=True)
+    summary = f.String(required=True)
+    status = f.String(required=True)
+    progress_percent = f.Integer(required=True)
+    deadline = iso_date(required=True)
+
+
+class PublicPage(ma.Schema):
+    items = f.List(f.Nested(PublicItem), required=True)
+    page = f.Integer(required=True)
+    per_page = f.Integer(required=True)
+    total = f.Integer(required=True)
+
+
+class Health(ma.Schema):
+    status = f.String(required=True)
+
+
+# -- action bodies: the CLI's option names ------------------------------------------------
+def assignee() -> f.String:
+    return f.String(
+        load_default="",
+        metadata={"description": "Decide a subordinate office's request (its code)"},
+    )
+
+
+class Empty(Strict):
+    pass
+
+
+class Assign(Strict):
+    to = f.String(load_default=None, metadata={"description": "Lead office (a descendant)"})
+    to_unit = f.String(load_default=None, metadata={"description": "Lead internal unit"})
+    co = f.List(f.String(validate=v.Length(min=1)), load_default=list)
+    co_unit = f.List(f.String(validate=v.Length(min=1)), load_default=list)
+    deadline = f.Date(load_default=None)
+    responsible = f.String(load_default=None)
+
+
+class ReportProgress(Strict):
+    text = words()
+    percent = f.Integer(required=True, validate=v.Range(0, 100))
+    attachment = f.List(f.String(validate=v.Length(min=1)), load_default=list)
+
+
+class ReportCompletion(Strict):
+    text = words()
+    attachment = f.List(f.String(validate=v.Length(min=1)), load_default=list)
+
+
+class AcceptCompletion(Strict):
+    comment = words(required=False)
+    assignee = assignee()
+
+
+class ReturnCompletion(Strict):
+    reason = words()
+    assignee = assignee()
+
+
+class RequestExtension(Strict):
+    new_deadline = f.Date(required=True)
+    reason = words()
+    progress = words(required=False)
+
+
+class GrantExtension(Strict):
+    new_deadline = f.Date(load_default=None)
+    comment = words(required=False)
+    assignee = assignee()
+
+
+class DenyExtension(Strict):
+    reason = words()
+    assignee = assignee()
+
+
+class Urge(Strict):
+    message = words()
+
+
+class Escalate(Strict):
+    to = words(metadata={"description": "Whom to: a higher level or a leader"})
+    reason = words()
+
+
+class Reason(Strict):
+    reason = words()
+
+
+class OrderRectification(Strict):
+    requirements = words()
+    deadline = f.Date(load_default=None)
+
+
+class TextOnly(Strict):
+    text = words()
+
+
+class Comment(Strict):
+    comment = words(required=False)
+
+
+class Close(Strict):
+    reason = words(required=False)
+    leader_closure = f.Boolean(load_default=False)
+
+
+class Publish(Strict):
+    summary = words()
+
+
+class RecordFinding(Strict):
+    kind = f.String(required=True, validate=v.OneOf(("experience", "problem")))
+    text = words()
+    recommendation = words(required=False)
+
+
+ACTION_BODIES: dict[str, type[ma.Schema]] = {
+    "assign": Assign,
+    "acknowledge": Empty,
+    "report-progress": ReportProgress,
+    "report-completion": ReportCompletion,
+    "accept-completion": AcceptCompletion,
+    "return-completion": ReturnCompletion,
+    "request-extension": RequestExtension,
+    "grant-extension": GrantExtension,
+    "deny-extension": DenyExtension,
+    "urge": Urge,
+    "escalate": Escalate,
+    "commend": Reason,
+    "order-rectification": OrderRectification,
+    "report-rectification": TextOnly,
+    "accept-rectification": Comment,
+    "close": Close,
+    "reopen": Reason,
+    "publish": Publish,
+    "unpublish": Reason,
+    "record-finding": RecordFinding,
+}
