@@ -8,7 +8,8 @@ Rounds alternate between the two so that machine noise hits both; the best round
 Target: services / baseline ≥ 0.7 on SQLite and on PostgreSQL.
 Also: HTTP ``report-progress`` under gunicorn vs the services layer (target ≥ 0.5,
 ``tests/bench/http.py``), the rebuild figure (projections vs decoding alone, target ≥ 0.4)
-and the roll-up query's p99 at the root of ~3,200 offices with 10⁵ and 10⁶ items (``tests/bench/rollup.py``).
+and the roll-up query's p99 at the root of ~3,200 offices with 10⁵ and 10⁶ items
+(``tests/bench/rollup.py``).
 """
 
 from __future__ import annotations
