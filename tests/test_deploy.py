@@ -18,10 +18,16 @@ def instruction(name: str) -> list[str]:
     return parsed
 
 
-def test_the_image_runs_an_existing_cli_command() -> None:
+def test_the_image_serves_the_api_with_options_the_cli_has() -> None:
     assert instruction("ENTRYPOINT") == ["ducha"]
-    group, command = instruction("CMD")[:2]
-    assert command in cli.commands[group].commands  # type: ignore[attr-defined]
+    command, *args = instruction("CMD")
+    assert command == "serve"
+    known = {opt for p in cli.commands["serve"].params for opt in p.opts}
+    given = [a for a in args if a.startswith("--")]
+    assert given and set(given) <= known, set(given) - known
+    assert (
+        "EXPOSE 8000" in DOCKERFILE.read_text("utf-8") and args[args.index("--port") + 1] == "8000"
+    )
 
 
 def test_the_image_copies_every_package_it_installs() -> None:
