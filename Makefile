@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-run: install  ## seed the demo into an empty data directory, then show it
+run: install  ## seed the demo (once), print its users' tokens, serve the API on :8000
 	DUCHA_DATA_DIR=$(DATA) $(BIN)/ducha run
 
 demo: install  ## seed (or re-seed, without duplicates) the demo

@@ -27,7 +27,7 @@ from services.http.errors import ApiError, ErrorSchema, from_exception, respond
 from services.http.idempotency import MAX_KEY, IdempotencyKeys, fingerprint
 from services.supervision import ACTIONS, NewItem
 from services.users import UserDirectory, UserView
-from services.views import CaseView, Page
+from services.views import CaseView, Page, paginate
 
 log = logging.getLogger(__name__)
 
@@ -198,11 +198,13 @@ def create_app(platform: Platform, users: UserDirectory | None = None) -> Flask:
         return platform.registry.get(code).to_dict()
 
     @offices.route("/offices/<code>/children")
+    @offices.arguments(s.Paging, location="query")
     @offices.response(200, s.OfficeList)
     @offices.doc(security=BEARER)
-    def office_children(code: str) -> Any:
+    def office_children(args: dict[str, Any], code: str) -> Any:
         access.subtree(caller(), code)
-        return {"items": [o.to_dict() for o in platform.registry.children(code)]}
+        children = platform.registry.children(code)
+        return paginate(children, args["page"], args["per_page"]).to_dict()
 
     # -- items --------------------------------------------------------------------------
     items = Blueprint("items", "items", url_prefix=BASE, description="Items and tasks")
@@ -261,11 +263,14 @@ def create_app(platform: Platform, users: UserDirectory | None = None) -> Flask:
         return shown(case), 200, {"ETag": etag(case.version)}
 
     @items.route("/offices/<code>/items/<item_id>/history")
+    @items.arguments(s.Paging, location="query")
     @items.response(200, s.History)
     @items.doc(security=BEARER)
-    def item_history(code: str, item_id: str) -> Any:
+    def item_history(args: dict[str, Any], code: str, item_id: str) -> Any:
+        """Its events, oldest first (``per_page`` defaults to 50, at most 500)."""
         access.items(caller(), code)
-        return {"items": [e.to_dict() for e in platform.supervision.history(code, item_id)]}
+        events = platform.supervision.history(code, item_id)
+        return paginate(events, args["page"], args["per_page"]).to_dict()
 
     @items.route("/offices/<code>/items/<item_id>/tree")
     @items.response(200, s.TreeNode)

@@ -61,6 +61,9 @@ class OfficeOut(ma.Schema):
 
 class OfficeList(ma.Schema):
     items = f.List(f.Nested(OfficeOut), required=True)
+    page = f.Integer(required=True)
+    per_page = f.Integer(required=True)
+    total = f.Integer(required=True)
 
 
 # -- items --------------------------------------------------------------------------------
@@ -161,6 +164,9 @@ class EventOut(ma.Schema):
 
 class History(ma.Schema):
     items = f.List(f.Nested(EventOut), required=True)
+    page = f.Integer(required=True)
+    per_page = f.Integer(required=True)
+    total = f.Integer(required=True)
 
 
 class TreeNode(ma.Schema):

@@ -66,6 +66,9 @@ def test_actions_need_the_current_etag(api: Api) -> None:
         "Acknowledged",
         "ProgressReported",
     ]
+    assert history.json["total"] == 3
+    second = api.client.get(f"{base}/history?per_page=2&page=2", headers=h).json
+    assert [e["type"] for e in second["items"]] == ["ProgressReported"]
 
 
 def test_invalid_input_names_the_field(api: Api) -> None:
