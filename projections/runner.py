@@ -27,6 +27,8 @@ from services.stores import Backend, TenantStore
 log = logging.getLogger(__name__)
 
 BATCH = 5000
+PUMP_OFFICES_KEPT = 32
+PUMP_STATES_PER_OFFICE = 1000
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,9 @@ class Runner:
         self.managers = managers
         self._dirty: set[str] = set()
         self._lock = threading.RLock()
+        # the pump keeps recent records' states between commands, so that the next event
+        # of a record is applied to its known state instead of replaying its history
+        self._states: OrderedDict[str, States] = OrderedDict()
         self._draining = False
         for projection in projections:
             read.ensure(projection.ddl)
@@ -145,9 +150,14 @@ class Runner:
             self._draining = False
 
     # -- one office -------------------------------------------------------------------
-    def catch_up(self, office: str, progress: Callable[[int], None] | None = None) -> int:
+    def catch_up(
+        self,
+        office: str,
+        progress: Callable[[int], None] | None = None,
+        states: States | None = None,
+    ) -> int:
         store = self.backend.store(office)
-        states = States(store)
+        states = states or self._recent_states(office, store)
         applied = 0
         while batch := self._next_batch(store, office):
             events = [(n.id, store.mapper.to_domain_event(n)) for n in batch]
@@ -158,6 +168,15 @@ class Runner:
             if progress:
                 progress(len(events))
         return applied
+
+    def _recent_states(self, office: str, store: TenantStore) -> States:
+        states = self._states.get(office)
+        if states is None or states.store is not store:
+            states = self._states[office] = States(store, size=PUMP_STATES_PER_OFFICE)
+        self._states.move_to_end(office)
+        while len(self._states) > PUMP_OFFICES_KEPT:
+            self._states.popitem(last=False)
+        return states
 
     def _next_batch(self, store: TenantStore, office: str) -> list[Notification]:
         names = [p.name for p in self.projections] + [m.name for m in self.managers]
@@ -229,4 +248,8 @@ class Runner:
                     projection.drop(tx, office)
                     for code in offices:
                         tx.set_position(projection.name, code, 0)
-            return sum(self.catch_up(code, progress) for code in offices)
+            self._states.clear()
+            return sum(
+                self.catch_up(code, progress, States(self.backend.store(code)))
+                for code in offices
+            )
