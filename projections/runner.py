@@ -250,6 +250,5 @@ class Runner:
                         tx.set_position(projection.name, code, 0)
             self._states.clear()
             return sum(
-                self.catch_up(code, progress, States(self.backend.store(code)))
-                for code in offices
+                self.catch_up(code, progress, States(self.backend.store(code))) for code in offices
             )
