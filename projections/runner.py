@@ -13,7 +13,7 @@ import logging
 import threading
 from abc import ABC, abstractmethod
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -160,14 +160,45 @@ class Runner:
         states = states or self._recent_states(office, store)
         applied = 0
         while batch := self._next_batch(store, office):
-            events = [(n.id, store.mapper.to_domain_event(n)) for n in batch]
-            self._project(office, states, events)
-            for manager in self.managers:
-                self._manage(manager, store, office, events)
-            applied += len(events)
+            self._apply(office, store, states, batch)
+            applied += len(batch)
             if progress:
-                progress(len(events))
+                progress(len(batch))
         return applied
+
+    def deliver(self, office: str, notifications: list[Notification]) -> int:
+        """Apply notifications that arrived from elsewhere (a Kafka worker), in order.
+
+        Those already applied are dropped (dedupe by office and notification id, never by
+        the transport's offsets). If the first new one is beyond the next expected id, the
+        missing events are read from the office's store and applied first — a lost,
+        duplicated or replayed message can neither be skipped nor applied twice. Returns how
+        many events were applied.
+        """
+        with self._lock:
+            store = self.backend.store(office)
+            done = self._done(office)
+            fresh = [n for n in notifications if n.id > done]
+            if not fresh:
+                return 0
+            run: list[Notification] = []
+            for n in fresh:  # the contiguous run that follows what was applied
+                if n.id != done + len(run) + 1:
+                    break
+                run.append(n)
+            if run:
+                self._apply(office, store, self._recent_states(office, store), run)
+            if len(run) < len(fresh):  # a gap (or a hole the store itself has): read the store
+                return len(run) + self.catch_up(office)
+            return len(run)
+
+    def _apply(
+        self, office: str, store: TenantStore, states: States, batch: Sequence[Notification]
+    ) -> None:
+        events = [(n.id, store.mapper.to_domain_event(n)) for n in batch]
+        self._project(office, states, events)
+        for manager in self.managers:
+            self._manage(manager, store, office, events)
 
     def _recent_states(self, office: str, store: TenantStore) -> States:
         states = self._states.get(office)
@@ -178,12 +209,15 @@ class Runner:
             self._states.popitem(last=False)
         return states
 
-    def _next_batch(self, store: TenantStore, office: str) -> list[Notification]:
+    def _done(self, office: str) -> int:
+        """The last notification id every consumer has applied for ``office``."""
         names = [p.name for p in self.projections] + [m.name for m in self.managers]
         with self.read.transaction() as tx:
             done = tx.positions(office)
-        start = min((done.get(name, 0) for name in names), default=0)
-        return list(store.recorder.select_notifications(start + 1, BATCH))
+        return min((done.get(name, 0) for name in names), default=0)
+
+    def _next_batch(self, store: TenantStore, office: str) -> list[Notification]:
+        return list(store.recorder.select_notifications(self._done(office) + 1, BATCH))
 
     def _project(self, office: str, states: States, events: list[tuple[int, Any]]) -> None:
         """Every projection's rows and positions for the batch, in one transaction."""

@@ -28,12 +28,17 @@ from services.supervision import SupervisionService
 @dataclass(frozen=True)
 class Settings:
     """``DUCHA_DATA_DIR`` (default ``./var``), ``DUCHA_DATABASE_URL`` (PostgreSQL, else SQLite),
-    ``DUCHA_CLOCK`` (pins domain time), ``DUCHA_HOLIDAYS_FILE`` (holiday data after 2026)."""
+    ``DUCHA_CLOCK`` (pins domain time), ``DUCHA_HOLIDAYS_FILE`` (holiday data after 2026),
+    ``DUCHA_BUS`` (``embedded``: this process keeps the read side current; ``kafka``: relay and
+    workers do), ``DUCHA_KAFKA_BOOTSTRAP``, ``DUCHA_KAFKA_TOPIC``."""
 
     data_dir: Path = Path("var")
     database_url: str | None = None
     clock: str | None = None
     holidays_file: Path | None = None
+    bus: str = "embedded"
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    kafka_topic: str = "ducha.events"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -44,7 +49,12 @@ class Settings:
             "database_url": env.get("DUCHA_DATABASE_URL") or None,
             "clock": env.get("DUCHA_CLOCK") or None,
             "holidays_file": Path(holidays) if holidays else None,
+            "bus": env.get("DUCHA_BUS") or "embedded",
+            "kafka_bootstrap": env.get("DUCHA_KAFKA_BOOTSTRAP") or "127.0.0.1:9092",
+            "kafka_topic": env.get("DUCHA_KAFKA_TOPIC") or "ducha.events",
         }
+        if values["bus"] not in ("embedded", "kafka"):
+            raise ValueError("DUCHA_BUS must be 'embedded' or 'kafka'")
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
 
@@ -126,7 +136,8 @@ def build_platform(
         projections=projections(registry, calendar),
         managers=[Relay(supervision, skips.record)],
     )
-    supervision.listeners.append(runner.notify)
+    if settings.bus == "embedded":
+        supervision.listeners.append(runner.notify)  # else: the relay and workers do it
     views = ReadModels(
         read,
         calendar,
@@ -136,6 +147,6 @@ def build_platform(
     platform = Platform(
         settings, backend, clock, calendar, registry, supervision, read, runner, views, skips
     )
-    if catch_up:
+    if catch_up and settings.bus == "embedded":
         runner.catch_up_all()
     return platform
