@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DATA   ?= var
 
-.PHONY: install run demo test lint bench clean
+.PHONY: install run demo test lint bench up down clean
 
 install: $(STAMP)  ## create .venv and install ducha with its dev tools (idempotent)
 
@@ -31,6 +31,12 @@ lint: install  ## ruff and mypy
 
 bench: install  ## throughput figures as ratios against a baseline measured in the same run
 	$(BIN)/python -m tests.bench.run
+
+up: install  ## the distributed stack, no Docker: PostgreSQL, Kafka (Tansu), relay, 2 workers, HTTP
+	$(BIN)/python -m services.stack up --data $(DATA)
+
+down:  ## stop what make up started
+	$(BIN)/python -m services.stack down --data $(DATA)
 
 clean:  ## remove the virtualenv and local data
 	rm -rf $(VENV) $(DATA)
