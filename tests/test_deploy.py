@@ -34,3 +34,26 @@ def test_the_image_copies_every_package_it_installs() -> None:
     text = DOCKERFILE.read_text("utf-8")
     for package in ("domain", "services", "projections"):
         assert f"COPY {package} ./{package}" in text
+
+
+COMPOSE = Path(__file__).parents[1] / "deploy" / "compose.yaml"
+
+
+def test_compose_parses_and_runs_only_commands_the_cli_has() -> None:
+    import yaml
+
+    spec = yaml.safe_load(COMPOSE.read_text("utf-8"))
+    services = spec["services"]
+    assert {"postgres", "kafka", "http", "relay", "worker"} <= set(services)
+    assert services["kafka"]["environment"]["KAFKA_PROCESS_ROLES"] == "broker,controller"  # KRaft
+    for name in ("http", "relay", "worker"):
+        command = services[name]["command"]
+        group = cli.commands[command[0]]
+        leaf = group.commands[command[1]] if hasattr(group, "commands") else group  # type: ignore[attr-defined]
+        known = {opt for p in leaf.params for opt in p.opts}
+        given = {a for a in command if a.startswith("--")}
+        assert given <= known, (name, given - known)
+        env = services[name]["environment"]
+        assert env["DUCHA_BUS"] == "kafka" and env["DUCHA_KAFKA_BOOTSTRAP"] == "kafka:9092"
+        assert env["DUCHA_DATABASE_URL"].startswith("postgresql://")
+    assert services["worker"]["deploy"]["replicas"] == 2
