@@ -238,7 +238,7 @@ class Worker:
             max_poll_interval_ms=self.max_poll_interval_ms,
             session_timeout_ms=max(6000, self.max_poll_interval_ms),
             heartbeat_interval_ms=500,
-            max_poll_records=2000,
+            max_poll_records=500,  # each poll's work stays well within max_poll_interval
         )
 
     def handle(self, values: Iterable[bytes]) -> int:

@@ -1010,9 +1010,20 @@ def worker_group() -> None:
 @click.option("--group", required=True, help="Consumer group name, e.g. ducha-read.")
 @kafka_options
 @click.option("--max-poll-interval-ms", default=3000, show_default=True, type=int)
+@click.option(
+    "--deadlines/--no-deadlines",
+    default=False,
+    show_default=True,
+    help="Also run the daily deadline pass (one place is enough: the HTTP server runs it too).",
+)
 @pass_ctx
 def worker_run(
-    c: Context, group: str, bootstrap: str, topic: str, max_poll_interval_ms: int
+    c: Context,
+    group: str,
+    bootstrap: str,
+    topic: str,
+    max_poll_interval_ms: int,
+    deadlines: bool,
 ) -> None:
     """Consume the topic in GROUP and apply each office's events (deduped by notification id;
     gaps filled from the office's store). Stops cleanly on SIGTERM."""
@@ -1024,7 +1035,8 @@ def worker_run(
     worker = Worker(platform.runner, KafkaSettings(bootstrap, topic), group, max_poll_interval_ms)
     stop_on_sigterm(worker.stopped)
     daily = DeadlineDaily(platform)
-    daily.start()
+    if deadlines:
+        daily.start()
     click.echo(f"worker {group}: consuming {topic} on {bootstrap}", err=True)
     worker.run()
     daily.stopped.set()

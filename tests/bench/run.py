@@ -37,6 +37,7 @@ from services.pgstore import open_shared_pool
 from services.supervision import NewItem
 from tests.bench import rollup as rollup_bench
 from tests.bench.http import http_figure
+from tests.bench.kafka import kafka_figures
 from tests.bench.rollup import hierarchy
 
 TARGET = 0.7
@@ -301,6 +302,8 @@ def main() -> int:
             "(gunicorn workers × threads) vs the services layer with the same clients:"
         )
         passed.append(http_figure(root, args.clients, args.per_client, args.rounds))
+        print("Kafka (Tansu broker, PostgreSQL stores):")
+        passed.extend(kafka_figures(url.replace("/ducha_bench?", "/postgres?")))
         offices = len(hierarchy()) + 1
         print(f"roll-up at the root of {offices} offices, {args.queries} queries each:")
         sqlite_stores = (
