@@ -217,3 +217,18 @@ def test_lost_and_duplicated_messages_still_equal_a_full_rebuild(
     assert len(incremental["audit"]) == 15
     p.runner.rebuild()
     assert dump(p) == incremental
+
+
+def test_an_office_registered_while_the_relay_runs_is_picked_up(
+    kafka_platform: Platform, kafka_settings: Settings
+) -> None:
+    p = kafka_platform
+    build_hierarchy(p)
+    with running(kafka_settings):
+        from tests.scenario import ADMIN
+
+        p.registry.register(ADMIN, "lanzhou", "兰州市人民政府办公室", "prefecture", "gansu")
+        some_work(p, "lanzhou", items=2)
+        assert wait_for(lambda: p.views.rollup("lanzhou")["total"] == 2, 60)
+        assert settled(p)
+    assert p.views.rollup("gansu")["total"] == 2  # counted up the hierarchy too
