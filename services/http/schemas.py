@@ -32,6 +32,19 @@ def iso_time(**kw: Any) -> f.String:
     return f.String(metadata={"format": "date-time"}, **kw)
 
 
+def page_of(item: type[ma.Schema], name: str) -> type[ma.Schema]:
+    """A page of a list: ``{"items": [...], "page", "per_page", "total"}``."""
+    return ma.Schema.from_dict(
+        {
+            "items": f.List(f.Nested(item), required=True),
+            "page": f.Integer(required=True),
+            "per_page": f.Integer(required=True),
+            "total": f.Integer(required=True),
+        },
+        name=name,
+    )
+
+
 class Strict(ma.Schema):
     """Unknown fields are refused (422 naming them)."""
 
@@ -59,11 +72,7 @@ class OfficeOut(ma.Schema):
     grace_working_days = f.Integer(required=True)
 
 
-class OfficeList(ma.Schema):
-    items = f.List(f.Nested(OfficeOut), required=True)
-    page = f.Integer(required=True)
-    per_page = f.Integer(required=True)
-    total = f.Integer(required=True)
+OfficeList = page_of(OfficeOut, "OfficeList")
 
 
 # -- items --------------------------------------------------------------------------------
@@ -139,11 +148,7 @@ class ItemQuery(Paging):
     text = f.String()
 
 
-class ItemPage(ma.Schema):
-    items = f.List(f.Nested(ItemOut), required=True)
-    page = f.Integer(required=True)
-    per_page = f.Integer(required=True)
-    total = f.Integer(required=True)
+ItemPage = page_of(ItemOut, "ItemPage")
 
 
 class AsOf(Strict):
@@ -162,11 +167,7 @@ class EventOut(ma.Schema):
     data = f.Dict(required=True)
 
 
-class History(ma.Schema):
-    items = f.List(f.Nested(EventOut), required=True)
-    page = f.Integer(required=True)
-    per_page = f.Integer(required=True)
-    total = f.Integer(required=True)
+History = page_of(EventOut, "History")
 
 
 class TreeNode(ma.Schema):
@@ -222,11 +223,7 @@ class AuditEntry(ma.Schema):
     summary = f.String(required=True)
 
 
-class AuditPage(ma.Schema):
-    items = f.List(f.Nested(AuditEntry), required=True)
-    page = f.Integer(required=True)
-    per_page = f.Integer(required=True)
-    total = f.Integer(required=True)
+AuditPage = page_of(AuditEntry, "AuditPage")
 
 
 class CircularEntry(ma.Schema):
@@ -258,11 +255,7 @@ class PublicItem(ma.Schema):
     deadline = iso_date(required=True)
 
 
-class PublicPage(ma.Schema):
-    items = f.List(f.Nested(PublicItem), required=True)
-    page = f.Integer(required=True)
-    per_page = f.Integer(required=True)
-    total = f.Integer(required=True)
+PublicPage = page_of(PublicItem, "PublicPage")
 
 
 class Health(ma.Schema):

@@ -22,8 +22,8 @@ from pathlib import Path
 from domain.values import Actor
 from services.bootstrap import Settings, build_platform
 from services.clock import at_noon
-from services.supervision import NewItem
 from services.users import UserDirectory
+from tests.bench.items import bench_item
 
 OFFICE = "bench-root"
 DAY = "2026-03-03"
@@ -45,17 +45,7 @@ def prepare(data: Path, clients: int, per_client: int) -> tuple[list[list[tuple[
                 item = platform.supervision.register_item(
                     Actor("bench", office, "supervisor"),
                     office,
-                    NewItem(
-                        title=f"基准事项{c}-{n}",
-                        source_kind="document",
-                        source_ref=f"基准〔2026〕{c}-{n}号",
-                        issued_on=date(2026, 3, 2),
-                        objective="目标",
-                        content="内容",
-                        executing_unit="督查室",
-                        responsible_person="张三",
-                        deadline=date(2026, 6, 30),
-                    ),
+                    bench_item(c * per_client + n),
                 )
                 platform.supervision.act(
                     Actor("bench", office, "clerk"), office, item.id, "acknowledge"

@@ -30,23 +30,9 @@ from services.bootstrap import Platform, Settings, build_platform
 from services.broker import free_port, start_broker, stop
 from services.bus import KafkaRelay, KafkaSettings, ensure_topic, wait_for
 from services.clock import at_noon
-from services.supervision import NewItem
+from tests.bench.items import bench_item
 
 DUCHA = str(Path(sys.executable).parent / "ducha")
-
-
-def new_item(n: int) -> NewItem:
-    return NewItem(
-        title=f"基准事项{n}",
-        source_kind="document",
-        source_ref=f"基准〔2026〕{n}号",
-        issued_on=date(2026, 3, 2),
-        objective="目标",
-        content="内容",
-        executing_unit="督查室",
-        responsible_person="张三",
-        deadline=date(2026, 6, 30),
-    )
 
 
 def database(server_url: str, name: str) -> str:
@@ -69,7 +55,7 @@ def fill(platform: Platform, offices: int, items: int) -> int:
         platform.registry.register(admin, code, f"基准省{o}", "province", "bench-root")
         clerk = Actor("bench", code, "clerk")
         for n in range(items):
-            item = s.register_item(Actor("bench", code, "supervisor"), code, new_item(n))
+            item = s.register_item(Actor("bench", code, "supervisor"), code, bench_item(n))
             s.act(clerk, code, item.id, "acknowledge")
             s.act(clerk, code, item.id, "report-progress", text="进展", percent=n % 100)
     return sum(
@@ -153,7 +139,7 @@ def latency_figure(server_url: str, bootstrap: str, commands: int = 60) -> bool:
     samples: list[float] = []
     try:
         s = platform.supervision
-        item = s.register_item(Actor("bench", "root", "supervisor"), "root", new_item(0))
+        item = s.register_item(Actor("bench", "root", "supervisor"), "root", bench_item(0))
         record = ("root", item.id)
         for child in chain[1:]:  # down the chain, each task created by the worker's relay
             office, record_id = record

@@ -34,9 +34,9 @@ from services.bootstrap import Settings, build_platform
 from services.calendar import GovernmentCalendar
 from services.clock import at_noon
 from services.pgstore import open_shared_pool
-from services.supervision import NewItem
 from tests.bench import rollup as rollup_bench
 from tests.bench.http import http_figure
+from tests.bench.items import bench_item
 from tests.bench.kafka import kafka_figures
 from tests.bench.rollup import hierarchy
 
@@ -55,20 +55,6 @@ class Counter(Aggregate):
         self.count += 1
 
 
-def new_item(n: int) -> NewItem:
-    return NewItem(
-        title=f"基准事项{n}",
-        source_kind="document",
-        source_ref=f"基准〔2026〕{n}号",
-        issued_on=date(2026, 3, 2),
-        objective="目标",
-        content="内容",
-        executing_unit="督查室",
-        responsible_person="张三",
-        deadline=date(2026, 6, 30),
-    )
-
-
 def services_round(settings: Settings, items: int, pump: bool = False) -> float:
     """Seconds for ``items`` × four commands through the services layer: the write path alone,
     or (``pump``) with the embedded read side brought up to date before each command returns."""
@@ -85,7 +71,7 @@ def services_round(settings: Settings, items: int, pump: bool = False) -> float:
         s = platform.supervision
         start = time.perf_counter()
         for n in range(items):
-            item = s.register_item(actor, office, new_item(n))
+            item = s.register_item(actor, office, bench_item(n))
             s.act(actor, office, item.id, "acknowledge")
             s.act(actor, office, item.id, "report-progress", text="进展", percent=50)
             s.act(actor, office, item.id, "report-completion", text="完成")
@@ -191,7 +177,7 @@ def rebuild_figure(settings: Settings, offices: int, items: int, rounds: int) ->
         platform.supervision.listeners.clear()  # write fast; the rebuild projects it all
         for code in codes:
             for n in range(items):
-                item = platform.supervision.register_item(actor, code, new_item(n))
+                item = platform.supervision.register_item(actor, code, bench_item(n))
                 platform.supervision.act(actor, code, item.id, "acknowledge")
                 platform.supervision.act(
                     actor, code, item.id, "report-progress", text="进展", percent=9
