@@ -259,20 +259,35 @@ class Worker:
         self.applied += applied
         return applied
 
-    def run(self, until: Callable[[], bool] | None = None) -> None:
-        consumer = self.consumer()
-        try:
-            while not self.stopped.is_set() and not (until and until()):
-                polled = consumer.poll(timeout_ms=200)
-                if not polled:
-                    continue
-                self.handle(m.value for messages in polled.values() for m in messages)
-                try:
-                    consumer.commit()  # after applying; a redelivery would change nothing
-                except Exception as e:
-                    log.info("worker: commit failed (%s); redelivered messages are deduped", e)
-        finally:
-            consumer.close()
+    def run(self, until: Callable[[], bool] | None = None, max_backoff: float = 30.0) -> None:
+        """Poll and apply until stopped. If applying fails (the database went away, say), the
+        consumer is closed without committing, and after a back-off a new one picks up from
+        the last committed offsets: the messages come again and nothing is skipped."""
+        backoff = 0.5
+        while not self.stopped.is_set() and not (until and until()):
+            consumer = None
+            try:
+                consumer = self.consumer()
+                while not self.stopped.is_set() and not (until and until()):
+                    polled = consumer.poll(timeout_ms=200)
+                    if not polled:
+                        continue
+                    self.handle(m.value for messages in polled.values() for m in messages)
+                    backoff = 0.5
+                    try:
+                        consumer.commit()  # after applying; a redelivery would change nothing
+                    except Exception as e:  # e.g. a rebalance: offsets are a hint
+                        log.info("worker: commit failed (%s); redelivered messages are deduped", e)
+            except Exception as e:  # supervise: reconnect rather than die
+                log.warning("worker: %s; starting again in %.1fs", e, backoff)
+                self.stopped.wait(backoff)
+                backoff = min(backoff * 2, max_backoff)
+            finally:
+                if consumer is not None:
+                    try:
+                        consumer.close()
+                    except Exception as e:  # closing a broken consumer
+                        log.info("worker: closing the consumer: %s", e)
 
 
 def wait_for(check: Callable[[], bool], timeout: float, every: float = 0.05) -> bool:

@@ -232,3 +232,36 @@ def test_an_office_registered_while_the_relay_runs_is_picked_up(
         assert wait_for(lambda: p.views.rollup("lanzhou")["total"] == 2, 60)
         assert settled(p)
     assert p.views.rollup("gansu")["total"] == 2  # counted up the hierarchy too
+
+
+def test_a_worker_that_fails_to_apply_starts_again_and_skips_nothing(
+    kafka_platform: Platform, kafka_settings: Settings
+) -> None:
+    p = kafka_platform
+    build_hierarchy(p)
+    some_work(p, items=3)
+    KafkaRelay(p, kafka_of(kafka_settings)).run(once=True)
+    wp = build_platform(kafka_settings)
+    failures = []
+    real = wp.runner.deliver
+
+    def flaky(office: str, notifications: list) -> int:
+        if not failures:
+            failures.append(office)
+            raise ConnectionError("the database went away")
+        return real(office, notifications)
+
+    wp.runner.deliver = flaky  # type: ignore[method-assign]
+    worker = Worker(wp.runner, kafka_of(kafka_settings), "flaky", max_poll_interval_ms=1000)
+    thread = threading.Thread(target=worker.run, daemon=True)
+    thread.start()
+    try:
+        assert wait_for(lambda: len(p.read.all("SELECT 1 FROM audit")) == 9, 90)
+        assert failures == ["state-council"]
+    finally:
+        worker.stopped.set()
+        thread.join(timeout=30)
+        wp.close()
+    incremental = dump(p)
+    p.runner.rebuild()
+    assert dump(p) == incremental
