@@ -74,15 +74,21 @@ def api(tmp_path: Path) -> Iterator[Api]:
     yield from make_api(tmp_path)
 
 
+@pytest.fixture
+def pg_api(tmp_path: Path, pg_url: str) -> Iterator[Api]:
+    """The same API over PostgreSQL stores and read store."""
+    yield from make_api(tmp_path, Settings(database_url=pg_url))
+
+
 @pytest.fixture(scope="module")
 def shared_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     """One API for a whole module (tests that only read, or check authorization)."""
     yield from make_api(tmp_path_factory.mktemp("api"))
 
 
-def make_api(tmp_path: Path) -> Iterator[Api]:
+def make_api(tmp_path: Path, settings: Settings | None = None) -> Iterator[Api]:
     clock = FixedClock()
-    platform = build_platform(Settings(data_dir=tmp_path / "var"), clock=clock)
+    platform = build_platform(settings or Settings(data_dir=tmp_path / "var"), clock=clock)
     build_hierarchy(platform)
     platform.registry.register(ADMIN, "chengdu", "成都市人民政府办公厅", "prefecture", "sichuan")
     users = UserDirectory(platform.registry, clock)
