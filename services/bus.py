@@ -147,10 +147,23 @@ class KafkaRelay:
         return [o.code for o in self.platform.registry.all()]  # refreshed: new offices too
 
     def pass_once(self) -> int:
-        """Publish everything recorded since each office's checkpoint; returns how many."""
+        """Publish everything recorded since each office's checkpoint; returns how many.
+
+        One look at every office's last id (one round trip per 500 offices on PostgreSQL)
+        tells which offices moved; only those are read."""
+        offices = self.offices()
+        last = self.platform.backend.last_ids(offices)
+        with self.platform.read.transaction() as tx:
+            done = {
+                r["office"]: int(r["position"])
+                for r in tx.all(
+                    "SELECT office, position FROM tracking WHERE consumer = ?", (RELAY_CONSUMER,)
+                )
+            }
         published = 0
-        for office in self.offices():
-            published += self.publish_office(office)
+        for office in offices:
+            if last.get(office, 0) > done.get(office, 0):
+                published += self.publish_office(office)
         return published
 
     def publish_office(self, office: str) -> int:

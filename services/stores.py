@@ -18,6 +18,7 @@ from uuid import UUID
 from eventsourcing.application import Application
 from eventsourcing.persistence import ApplicationRecorder, JSONTranscoder, Transcoding
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteDatastore
+from psycopg.sql import SQL, Identifier, Literal
 
 from domain.assignment import Assignee
 from domain.values import Actor
@@ -147,6 +148,10 @@ class Backend(ABC):
         self._provision(tenant)
         return self.store(tenant)
 
+    def last_ids(self, tenants: list[str]) -> dict[str, int]:
+        """Each tenant's last notification id (0 if none): what a poller checks first."""
+        return {t: self.store(t).recorder.max_notification_id() or 0 for t in tenants}
+
     @abstractmethod
     def _open(self, tenant: str) -> ApplicationRecorder: ...
 
@@ -213,6 +218,23 @@ class PostgresBackend(Backend):
 
     def _recorder(self, tenant: str) -> SchemaRecorder:
         return SchemaRecorder(SchemaDatastore(self.pool, self.schema(tenant)))
+
+    def last_ids(self, tenants: list[str], chunk: int = 500) -> dict[str, int]:
+        """One round trip per ``chunk`` tenants (an index lookup each), not one per tenant."""
+        found: dict[str, int] = {}
+        table = Identifier(self.store(PLATFORM).recorder.events_table_name)  # type: ignore[attr-defined]
+        for start in range(0, len(tenants), chunk):
+            part = tenants[start : start + chunk]
+            query = SQL(" UNION ALL ").join(
+                SQL("SELECT {n}::text AS tenant, max(notification_id) AS last FROM {s}.{t}").format(
+                    n=Literal(t), s=Identifier(self.schema(t)), t=table
+                )
+                for t in part
+            )
+            with self.pool.connection() as conn:
+                for row in conn.execute(query).fetchall():
+                    found[row["tenant"]] = int(row["last"] or 0)
+        return found
 
     def is_provisioned(self, tenant: str) -> bool:
         return bool(self._recorder(tenant).is_provisioned())

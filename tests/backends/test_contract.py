@@ -214,3 +214,16 @@ def test_a_lost_race_leaves_no_trace_in_the_losers_cache(settings: Settings) -> 
     finally:
         loser.close()
         winner.close()
+
+
+def test_last_ids_tell_each_office_s_high_water_mark_at_once(platform: Platform) -> None:
+    build_hierarchy(platform)
+    platform.supervision.register_item(person("gansu"), "gansu", new_item())
+    item = platform.supervision.register_item(person("sichuan"), "sichuan", new_item())
+    platform.supervision.act(person("sichuan"), "sichuan", item.id, "acknowledge")
+    codes = [o.code for o in platform.registry.all()]
+    last = platform.backend.last_ids(codes)
+    assert last == {
+        code: platform.backend.store(code).recorder.max_notification_id() or 0 for code in codes
+    }
+    assert (last["gansu"], last["sichuan"], last["pingchuan"]) == (1, 2, 0)
