@@ -27,7 +27,7 @@ from services.http.errors import ApiError, ErrorSchema, from_exception, respond
 from services.http.idempotency import MAX_KEY, IdempotencyKeys, fingerprint
 from services.supervision import ACTIONS, NewItem
 from services.users import UserDirectory, UserView
-from services.views import CaseView, Page, paginate
+from services.views import CaseView, paginate
 
 log = logging.getLogger(__name__)
 
@@ -150,15 +150,12 @@ def create_app(platform: Platform, users: UserDirectory | None = None) -> Flask:
     def actor(user: UserView) -> Actor:
         return Actor(user.id, user.office, user.role)
 
-    def shown(case: CaseView) -> dict[str, Any]:
+    def shown(case: CaseView, until: datetime | None = None) -> dict[str, Any]:
+        """The record as the API returns it: the view plus its light on that day."""
         out = case.to_dict()
-        out["light"] = light(
-            case.status, case.deadline, business_date(platform.clock()), platform.calendar
-        )
+        today = business_date(until or platform.clock())
+        out["light"] = light(case.status, case.deadline, today, platform.calendar)
         return out
-
-    def page_dict(page: Page) -> dict[str, Any]:
-        return page.to_dict()
 
     # -- health -------------------------------------------------------------------------
     health = Blueprint("health", "health", description="Liveness of the stores")
@@ -228,8 +225,7 @@ def create_app(platform: Platform, users: UserDirectory | None = None) -> Flask:
     @items.response(200, s.ItemPage)
     @items.doc(security=BEARER)
     def list_items(args: dict[str, Any], code: str) -> Any:
-        access.items(caller(), code)
-        platform.registry.get(code)
+        access.items(caller(), code)  # passing it means the office exists
         found = platform.views.items(
             code,
             status=args.get("status"),
@@ -243,7 +239,7 @@ def create_app(platform: Platform, users: UserDirectory | None = None) -> Flask:
             page=args["page"],
             per_page=args["per_page"],
         )
-        return page_dict(found)
+        return found.to_dict()
 
     @items.route("/offices/<code>/items/<item_id>", methods=["GET"])
     @items.arguments(s.AsOf, location="query")
@@ -252,15 +248,13 @@ def create_app(platform: Platform, users: UserDirectory | None = None) -> Flask:
     def get_item(args: dict[str, Any], code: str, item_id: str) -> Any:
         access.items(caller(), code)
         until: datetime | None = args["as_of"]
-        if until is not None:
-            case = platform.supervision.get_as_of(code, item_id, until)
-            out = case.to_dict()
-            out["light"] = light(
-                case.status, case.deadline, business_date(until), platform.calendar
-            )
-            return out, 200, {"ETag": etag(case.version)}
-        case = platform.supervision.get(code, item_id)
-        return shown(case), 200, {"ETag": etag(case.version)}
+        supervision = platform.supervision
+        case = (
+            supervision.get(code, item_id)
+            if until is None
+            else supervision.get_as_of(code, item_id, until)
+        )
+        return shown(case, until), 200, {"ETag": etag(case.version)}
 
     @items.route("/offices/<code>/items/<item_id>/history")
     @items.arguments(s.Paging, location="query")
@@ -327,8 +321,7 @@ def create_app(platform: Platform, users: UserDirectory | None = None) -> Flask:
     @reads.response(200, s.AuditPage)
     @reads.doc(security=BEARER)
     def audit(args: dict[str, Any], code: str) -> Any:
-        access.audit(caller(), code)
-        platform.registry.get(code)
+        access.audit(caller(), code)  # passing it means the office exists
         item = args.get("item")
         found = platform.views.audit(
             code,
@@ -340,7 +333,7 @@ def create_app(platform: Platform, users: UserDirectory | None = None) -> Flask:
             page=args["page"],
             per_page=args["per_page"],
         )
-        return page_dict(found)
+        return found.to_dict()
 
     @reads.route("/offices/<code>/circular")
     @reads.response(200, s.Circular)
@@ -355,7 +348,7 @@ def create_app(platform: Platform, users: UserDirectory | None = None) -> Flask:
     @reads.response(200, s.PublicPage)
     def public_items(args: dict[str, Any]) -> Any:
         """Published items with their progress, nothing else (no token needed)."""
-        return page_dict(platform.views.public(args["page"], args["per_page"]))
+        return platform.views.public(args["page"], args["per_page"]).to_dict()
 
     for blueprint in (health, offices, items, reads):
         api.register_blueprint(blueprint)

@@ -13,8 +13,7 @@ from marshmallow import fields as f
 from marshmallow import validate as v
 
 from domain.values import OFFICE_LEVELS, SOURCE_KINDS
-
-LIGHTS = ("green", "yellow", "red")
+from projections.queries import LIGHTS
 
 
 def words(required: bool = True, **kw: Any) -> f.String:

@@ -8,7 +8,6 @@ import http.client
 import json
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -21,6 +20,7 @@ from pathlib import Path
 
 from domain.values import Actor
 from services.bootstrap import Settings, build_platform
+from services.broker import free_port
 from services.clock import at_noon
 from services.users import UserDirectory
 from tests.bench.items import bench_item
@@ -110,12 +110,6 @@ def services_round(
         return concurrently(groups, work)
     finally:
         platform.close()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @contextmanager

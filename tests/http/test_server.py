@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -20,15 +19,10 @@ from typing import Any
 import pytest
 
 from services.bootstrap import Settings, build_platform
+from services.broker import free_port
 from services.users import UserDirectory
 from tests.conftest import FixedClock
 from tests.scenario import ADMIN, build_hierarchy, new_item, person
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def call(url: str, method: str = "GET", body: Any = None, **headers: str) -> tuple[int, dict, Any]:
