@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
-from typing import Any
+from functools import cache
+from typing import Any, NamedTuple
+from uuid import UUID
 
 from projections.readstore import Table, Tx
-from projections.runner import Envelope, Projection
+from projections.runner import Batch, Envelope, Projection
 
 TABLE = Table(
     "audit",
@@ -47,27 +50,59 @@ def utc(instant: datetime) -> str:
     return instant.astimezone(UTC).isoformat()
 
 
+DATE_FIELDS = ("new_deadline", "deadline")
+
+Row = tuple[Any, ...]
+
+
+class SummaryPlan(NamedTuple):
+    """Which of the summary's fields an event class has (asked once per class)."""
+
+    texts: tuple[str, ...]
+    dates: tuple[str, ...]
+    assignees: bool
+    from_office: bool
+
+
+@cache
+def summary_plan(kind: type) -> SummaryPlan:
+    names = set(dir(kind))
+    if dataclasses.is_dataclass(kind):
+        names |= {f.name for f in dataclasses.fields(kind)}
+    return SummaryPlan(
+        tuple(f for f in SUMMARY_FIELDS if f in names),
+        tuple(f for f in DATE_FIELDS if f in names),
+        "assignees" in names,
+        "from_office" in names,
+    )
+
+
 def summarize(event: Any) -> str:
     """A one-line summary: the first telling field, plus dates and assignees where they matter."""
-    parts = [str(getattr(event, f)) for f in SUMMARY_FIELDS if getattr(event, f, "")][:1]
-    for field in ("new_deadline", "deadline"):
-        if getattr(event, field, None):
-            parts.append(f"{field}={getattr(event, field).isoformat()}")
+    plan = summary_plan(event.__class__)
+    parts = []
+    for field in plan.texts:
+        if value := getattr(event, field):
+            parts.append(str(value))
             break
-    if getattr(event, "assignees", None):
+    for field in plan.dates:
+        if value := getattr(event, field):
+            parts.append(f"{field}={value.isoformat()}")
+            break
+    if plan.assignees and event.assignees:
         parts.append("→ " + ", ".join(f"{a.target}({a.role})" for a in event.assignees))
-    if getattr(event, "from_office", ""):
+    if plan.from_office and event.from_office:
         parts.insert(0, f"[{event.from_office}]")
     return " ".join(parts)[:500]
 
 
-def audit_row(envelope: Envelope) -> tuple[Any, ...]:
+def audit_row(envelope: Envelope, record_id: str) -> Row:
     event = envelope.event
     actor = event.actor
     return (
         envelope.office,
         envelope.position,
-        str(event.originator_id),
+        record_id,
         type(envelope.state).__name__,
         event.originator_version,
         type(event).__name__,
@@ -79,12 +114,23 @@ def audit_row(envelope: Envelope) -> tuple[Any, ...]:
     )
 
 
-class AuditProjection(Projection):
+class AuditProjection(Projection[list[Row]]):
     name = "audit"
     ddl = DDL
 
-    def handle_batch(self, tx: Tx, envelopes: list[Envelope]) -> None:
-        tx.write(TABLE, [audit_row(e) for e in envelopes], "DO NOTHING")
+    def prepare(self, batch: Batch) -> list[Row]:
+        ids: dict[UUID, str] = {}  # each record's id as text, made once per batch
+        rows = []
+        for e in batch.envelopes:
+            record = e.event.originator_id
+            if (text := ids.get(record)) is None:
+                text = ids[record] = str(record)
+            rows.append(audit_row(e, text))
+        return rows
+
+    def write(self, tx: Tx, rows: list[Row]) -> None:
+        """An event delivered again (positions lost or reset) finds its row there already."""
+        tx.write(TABLE, rows, "DO NOTHING")
 
     def drop(self, tx: Tx, office: str | None) -> None:
         if office is None:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
-from datetime import date, datetime
 from typing import Any
-from uuid import UUID
+
+import orjson
 
 from domain.cases import Case
 from projections.readstore import Table, Tx
-from projections.runner import Envelope, Projection
+from projections.runner import Batch, Projection
 from services.supervision import case_fields
 
 TABLE = Table(
@@ -48,15 +47,12 @@ UPSERT = TABLE.update_all(but=("created_position",))
 """The creation event's position is kept: lists follow the order of registration."""
 
 
-def iso(value: object) -> str:
-    if isinstance(value, date | datetime):
-        return value.isoformat()
-    raise TypeError(f"cannot store {type(value).__name__} in an items row")
+Row = tuple[Any, ...]
 
 
-def item_row(case: Case, created_position: int) -> tuple[Any, ...]:
-    view = case_fields(case)  # the view's JSON; ``overdue`` is derived when read
-    doc = json.dumps(view, ensure_ascii=False, default=iso)
+def item_row(case: Case, created_position: int) -> Row:
+    view = case_fields(case)  # the view's JSON (dates in ISO 8601); ``overdue`` is derived
+    doc = orjson.dumps(view).decode()  # when read
     parent = view["parent"] or {}
     return (
         case.office,
@@ -82,19 +78,20 @@ def item_row(case: Case, created_position: int) -> tuple[Any, ...]:
     )
 
 
-class ItemsProjection(Projection):
+class ItemsProjection(Projection[list[Row]]):
     name = "items"
     ddl = DDL
 
-    def handle_batch(self, tx: Tx, envelopes: list[Envelope]) -> None:
+    def prepare(self, batch: Batch) -> list[Row]:
         """One row per record: its state after its last event in the batch."""
-        latest: dict[UUID, tuple[Case, int]] = {}
-        for e in envelopes:
-            if isinstance(e.state, Case):
-                first = latest.get(e.state.id, (e.state, e.position))[1]
-                latest[e.state.id] = (e.state, first)
-        if latest:
-            tx.write(TABLE, [item_row(c, pos) for c, pos in latest.values()], UPSERT)
+        return [
+            item_row(state, first)
+            for state, first in batch.records.values()
+            if isinstance(state, Case)
+        ]
+
+    def write(self, tx: Tx, rows: list[Row]) -> None:
+        tx.write(TABLE, rows, UPSERT)
 
     def drop(self, tx: Tx, office: str | None) -> None:
         if office is None:

@@ -3,6 +3,11 @@
 Projections write rows and their tracking position in one transaction, so each event's effect
 is applied exactly once. SQL is written once, with ``?`` placeholders and upserts that both
 databases understand; the PostgreSQL side rewrites the placeholders.
+
+Bulk writes (``Tx.write``) go the fastest way each database offers, and both hand the rows
+over in one call: SQLite reads them from one JSON array inside one statement (which runs
+without holding Python's GIL, so a rebuild's writer thread overlaps the next batch's
+projection), PostgreSQL takes them by ``COPY``.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import orjson
 from psycopg import Connection
 from psycopg.rows import DictRow
 from psycopg_pool import ConnectionPool
@@ -69,15 +75,15 @@ class Tx(ABC):
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None: ...
 
     @abstractmethod
-    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None: ...
-
-    @abstractmethod
     def all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
 
     @abstractmethod
-    def write(self, table: Table, rows: Sequence[Sequence[Any]], on_conflict: str) -> None:
-        """Insert ``rows`` (in ``table.columns`` order, unique by key) in one go;
-        ``on_conflict`` follows ``ON CONFLICT (key)``: ``DO NOTHING`` or ``DO UPDATE SET ...``."""
+    def write(
+        self, table: Table, rows: Sequence[Sequence[Any]], on_conflict: str | None = None
+    ) -> None:
+        """Insert ``rows`` (in ``table.columns`` order, unique by key; text, integers or None)
+        in one go. ``on_conflict`` follows ``ON CONFLICT (key)`` (``DO UPDATE SET ...``); without
+        it a row whose key exists is an error, never silently dropped."""
 
     def lock(self, key: str) -> None:  # noqa: B027 - SQLite needs nothing more
         """Hold ``key`` exclusively until the transaction ends (SQLite's writer lock already
@@ -98,10 +104,28 @@ class Tx(ABC):
         return {r["consumer"]: int(r["position"]) for r in rows}
 
     def set_position(self, consumer: str, office: str, position: int) -> None:
+        self.set_positions(office, {consumer: position})
+
+    def set_positions(self, office: str, positions: dict[str, int]) -> None:
+        """Several consumers' positions in one office, in one statement."""
+        if positions:
+            self.execute(
+                "INSERT INTO tracking (consumer, office, position) VALUES "
+                + ", ".join(["(?, ?, ?)"] * len(positions))
+                + " ON CONFLICT (consumer, office) DO UPDATE SET position = excluded.position",
+                [
+                    v
+                    for consumer, position in positions.items()
+                    for v in (consumer, office, position)
+                ],
+            )
+
+    def forget_positions(self, consumers: Sequence[str], office: str | None = None) -> None:
+        """Back to the start (no position reads as 0) for ``office``, or for every office."""
+        marks = ", ".join("?" * len(consumers))
+        where = f"consumer IN ({marks})" + (" AND office = ?" if office else "")
         self.execute(
-            "INSERT INTO tracking (consumer, office, position) VALUES (?, ?, ?) "
-            "ON CONFLICT (consumer, office) DO UPDATE SET position = excluded.position",
-            (consumer, office, position),
+            f"DELETE FROM tracking WHERE {where}", (*consumers, *([office] if office else []))
         )
 
 
@@ -136,19 +160,21 @@ class SQLiteTx(Tx):
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         self.conn.execute(sql, params)
 
-    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        self.conn.executemany(sql, rows)
-
     def all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         return [dict(r) for r in self.conn.execute(sql, params).fetchall()]
 
-    def write(self, table: Table, rows: Sequence[Sequence[Any]], on_conflict: str) -> None:
+    def write(
+        self, table: Table, rows: Sequence[Sequence[Any]], on_conflict: str | None = None
+    ) -> None:
+        """One statement over one JSON array: SQLite parses and inserts it all in one step,
+        without the GIL (``executemany`` would take it back for every row)."""
         if rows:
-            marks = ", ".join("?" * len(table.columns))
-            self.conn.executemany(
-                f"INSERT INTO {table.name} ({', '.join(table.names)}) VALUES ({marks}) "
-                f"ON CONFLICT ({', '.join(table.key)}) {on_conflict}",
-                rows,
+            values = ", ".join(f"value ->> {i}" for i in range(len(table.columns)))
+            upsert = f" ON CONFLICT ({', '.join(table.key)}) {on_conflict}" if on_conflict else ""
+            self.conn.execute(
+                f"INSERT INTO {table.name} ({', '.join(table.names)}) "
+                f"SELECT {values} FROM json_each(?) WHERE true{upsert}",  # WHERE: see SQLite's
+                (orjson.dumps(rows).decode(),),  # upsert docs on INSERT ... SELECT parsing
             )
 
 
@@ -199,23 +225,31 @@ class PostgresTx(Tx):
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         self.conn.execute(self.sql(sql), params)
 
-    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        with self.conn.cursor() as cur:
-            cur.executemany(self.sql(sql), rows)
-
     def all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         rows = self.conn.execute(self.sql(sql), params).fetchall()
         return [dict(r) for r in rows]
 
-    def write(self, table: Table, rows: Sequence[Sequence[Any]], on_conflict: str) -> None:
-        """One statement whatever the number of rows: each column travels as one array."""
-        if rows:
-            arrays = ", ".join(f"%b::{kind}[]" for _, kind in table.columns)
+    def write(
+        self, table: Table, rows: Sequence[Sequence[Any]], on_conflict: str | None = None
+    ) -> None:
+        """``COPY`` straight into the table; an upsert copies into a temporary stage of the
+        same shape and inserts from there (``COPY`` itself cannot resolve conflicts)."""
+        if not rows:
+            return
+        columns = ", ".join(table.names)
+        target = table.name if on_conflict is None else f"stage_{table.name}"
+        if on_conflict is not None:
             self.conn.execute(
-                f"INSERT INTO {table.name} ({', '.join(table.names)}) "
-                f"SELECT * FROM unnest({arrays}) "
-                f"ON CONFLICT ({', '.join(table.key)}) {on_conflict}",
-                [list(column) for column in zip(*rows, strict=True)],
+                f"CREATE TEMPORARY TABLE IF NOT EXISTS {target} "
+                f"(LIKE {table.name}) ON COMMIT DELETE ROWS"
+            )
+        with self.conn.cursor() as cur, cur.copy(f"COPY {target} ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        if on_conflict is not None:  # emptied at once: the same table may be written again
+            self.conn.execute(
+                f"INSERT INTO {table.name} ({columns}) SELECT {columns} FROM {target} "
+                f"ON CONFLICT ({', '.join(table.key)}) {on_conflict}; DELETE FROM {target}"
             )
 
 

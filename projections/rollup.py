@@ -9,17 +9,19 @@ lights are counted from the due-deadline counters against the query's date.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
+
+import orjson
 
 from domain.cases import Case
 from domain.lights import AWAITING_WORK, yellow_until
 from domain.tasks import Task
 from domain.values import WorkingCalendar, business_date
 from projections.readstore import Table, Tx
-from projections.runner import Envelope, Projection
+from projections.runner import Batch, Projection
 from services.calendar import CalendarDataMissingError
 
 ROLLUP = Table(
@@ -68,12 +70,22 @@ def contribution(case: Case, calendar: WorkingCalendar) -> Counters:
     return c
 
 
-def difference(new: Counters, old: Counters) -> Counters:
-    keys = new.keys() | old.keys()
-    return {k: new.get(k, 0) - old.get(k, 0) for k in keys if new.get(k, 0) != old.get(k, 0)}
+def add(total: Counters, counters: Counters, sign: int = 1) -> None:
+    for key, value in counters.items():
+        total[key] = total.get(key, 0) + sign * value
 
 
-class RollupProjection(Projection):
+@dataclass(frozen=True)
+class Contributions:
+    """A batch's records' new contributions, and their sum."""
+
+    office: str
+    targets: tuple[str, ...]  # the office and its ancestors: every roll-up a record feeds
+    records: list[tuple[str, str, str]]  # (office, record id, contribution as JSON)
+    total: Counters
+
+
+class RollupProjection(Projection[Contributions | None]):
     name = "rollup"
     ddl = DDL
 
@@ -81,41 +93,45 @@ class RollupProjection(Projection):
         self.ancestors = ancestors
         self.calendar = calendar
 
-    def handle_batch(self, tx: Tx, envelopes: list[Envelope]) -> None:
-        """One delta per record per batch: per-event deltas add up to final − initial."""
-        office = envelopes[0].office
-        cases = {
-            str(state.id): state
-            for state in {id(e.state): e.state for e in envelopes}.values()
-            if isinstance(state, Case)
-        }
-        if not cases:
-            return
-        marks = ", ".join("?" * len(cases))
-        previous = {
-            r["id"]: json.loads(r["contribution"])
-            for r in tx.all(
-                f"SELECT id, contribution FROM rollup_records WHERE office = ? AND id IN ({marks})",
-                (office, *cases),
-            )
-        }
+    def prepare(self, batch: Batch) -> Contributions | None:
+        """One contribution per record per batch: per-event deltas add up to final − initial."""
+        office = batch.envelopes[0].office
         total: Counters = {}
         records = []
-        for record_id, case in cases.items():
-            new = contribution(case, self.calendar)
-            for key, value in difference(new, previous.get(record_id, {})).items():
-                total[key] = total.get(key, 0) + value
-            records.append((office, record_id, json.dumps(new, sort_keys=True)))
-        total = {k: v for k, v in total.items() if v}
-        if total:
-            self._add(tx, office, total)
-        tx.write(RECORDS, records, RECORDS.update_all())
+        for record, (state, _) in batch.records.items():
+            if isinstance(state, Case):
+                new = contribution(state, self.calendar)
+                add(total, new)
+                records.append((office, str(record), orjson.dumps(new).decode()))
+        if not records:
+            return None
+        return Contributions(office, (office, *self.ancestors(office)), records, total)
 
-    def _add(self, tx: Tx, office: str, delta: Counters) -> None:
+    def write(self, tx: Tx, prepared: Contributions | None) -> None:
+        """The roll-ups move by the new contributions less the ones they replace."""
+        if prepared is None:
+            return
+        delta = dict(prepared.total)
+        for row in self._previous(tx, prepared.office, [r[1] for r in prepared.records]):
+            add(delta, orjson.loads(row["contribution"]), -1)
+        self._add(tx, prepared.targets, delta)
+        tx.write(RECORDS, prepared.records, RECORDS.update_all())
+
+    @staticmethod
+    def _previous(tx: Tx, office: str, ids: list[str]) -> list[dict[str, Any]]:
+        marks = ", ".join("?" * len(ids))
+        return tx.all(
+            f"SELECT contribution FROM rollup_records WHERE office = ? AND id IN ({marks})",
+            (office, *ids),
+        )
+
+    @staticmethod
+    def _add(tx: Tx, targets: tuple[str, ...], delta: Counters) -> None:
         rows = [
             (target, *key.split("|", 1), value)
-            for target in (office, *self.ancestors(office))
+            for target in targets
             for key, value in delta.items()
+            if value
         ]
         tx.write(ROLLUP, rows, ADD)
 
@@ -124,13 +140,10 @@ class RollupProjection(Projection):
             tx.execute("DELETE FROM rollup")
             tx.execute("DELETE FROM rollup_records")
             return
-        total: Counters = {}
+        delta: Counters = {}
         for row in tx.all("SELECT contribution FROM rollup_records WHERE office = ?", (office,)):
-            for key, value in json.loads(row["contribution"]).items():
-                total[key] = total.get(key, 0) - value
-        total = {k: v for k, v in total.items() if v}
-        if total:
-            self._add(tx, office, total)
+            add(delta, orjson.loads(row["contribution"]), -1)
+        self._add(tx, (office, *self.ancestors(office)), delta)
         tx.execute("DELETE FROM rollup_records WHERE office = ?", (office,))
 
 

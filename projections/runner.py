@@ -4,35 +4,44 @@ A *projection* writes read-model rows; its tracking position per (projection, of
 written in the same transaction as the rows. A *process manager* writes to other offices'
 stores; its effects are idempotent by the source event's identity, and its position is
 advanced after the effect, so a crash in between repeats an effect that changes nothing.
-The same code serves the embedded pump (after every command) and, later, Kafka workers.
+The same code serves the embedded pump (after every command) and Kafka workers.
+
+A rebuild replays whole logs, so it is pipelined: this thread reads, decodes and projects the
+next batch while a writer thread stores the last one (``projections.writer``).
 """
 
 from __future__ import annotations
 
+import gc
 import logging
+import sys
 import threading
 from abc import ABC, abstractmethod
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from functools import cached_property, partial
+from itertools import islice
+from typing import Any, Generic, NamedTuple, TypeVar
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import Notification
 
 from projections.readstore import ReadStore, Tx
+from projections.writer import Writer
 from services.stores import Backend, TenantStore
 
 log = logging.getLogger(__name__)
 
 BATCH = 5000
+REBUILD_BATCH = 500
+"""Smaller: the writer thread starts sooner and the last batch, which nothing overlaps, is short."""
 PUMP_OFFICES_KEPT = 32
 PUMP_STATES_PER_OFFICE = 1000
 
 
-@dataclass(frozen=True)
-class Envelope:
+class Envelope(NamedTuple):
     """An event as consumers see it: where it was recorded, and the record's state after it."""
 
     office: str
@@ -46,14 +55,48 @@ class Envelope:
         return f"{self.office}/{self.event.originator_id}/{self.event.originator_version}"
 
 
-class Projection(ABC):
+class Batch:
+    """Consecutive events of one office, in order, as projections receive them."""
+
+    def __init__(self, envelopes: list[Envelope]) -> None:
+        self.envelopes = envelopes
+
+    def since(self, done: int) -> Batch:
+        """The part of the batch after position ``done``."""
+        if not self.envelopes or self.envelopes[0].position > done:
+            return self
+        return Batch([e for e in self.envelopes if e.position > done])
+
+    @cached_property
+    def records(self) -> dict[UUID, tuple[Any, int]]:
+        """Each record the batch touches: its state after its last event in the batch, and
+        the position of its first. (States change in place, so an earlier envelope often
+        carries the same object; after a cache eviction it may carry an older one.)"""
+        records: dict[UUID, tuple[Any, int]] = {}
+        for e in self.envelopes:
+            known = records.get(record := e.event.originator_id)
+            records[record] = (e.state, known[1] if known else e.position)
+        return records
+
+
+Prepared = TypeVar("Prepared")
+
+
+class Projection(ABC, Generic[Prepared]):
     name: str
     ddl: str
 
     @abstractmethod
-    def handle_batch(self, tx: Tx, envelopes: list[Envelope]) -> None:
-        """Apply a batch of one office's events, in order. A record's ``state`` is the same
-        object in each of its envelopes: its state after its *last* event in the batch."""
+    def prepare(self, batch: Batch) -> Prepared:
+        """What a batch writes, computed without I/O and without keeping references to the
+        states, which move on with the next batch."""
+
+    @abstractmethod
+    def write(self, tx: Tx, prepared: Prepared) -> None:
+        """Store what ``prepare`` computed, in the transaction that moves the position."""
+
+    def handle_batch(self, tx: Tx, batch: Batch) -> None:
+        self.write(tx, self.prepare(batch))
 
     @abstractmethod
     def drop(self, tx: Tx, office: str | None) -> None:
@@ -77,23 +120,40 @@ class States:
     def __init__(self, store: TenantStore, size: int = 20_000) -> None:
         self.store = store
         self.size = size
-        self.cache: OrderedDict[UUID, Aggregate] = OrderedDict()
+        self.cache: dict[UUID, Aggregate] = {}
 
     def after(self, event: Any) -> Aggregate | None:
         aggregate_id, version = event.originator_id, event.originator_version
-        known = self.cache.get(aggregate_id)
+        cache = self.cache
         state: Aggregate | None
         if version == 1:
             state = event.mutate(None)
-        elif known is not None and known.version == version - 1:
+        elif (known := cache.pop(aggregate_id, None)) is not None and known.version == version - 1:
             state = event.mutate(known)
         else:
             state = self.store.repository.get(aggregate_id, version=version)
-        self.cache[aggregate_id] = state
-        self.cache.move_to_end(aggregate_id)
-        if len(self.cache) > self.size:
-            self.cache.popitem(last=False)
+        cache[aggregate_id] = state  # (re)inserted last: the least recently used come first
+        if len(cache) > self.size:  # forget the oldest quarter at once (cheaper than one by one)
+            for old in list(islice(cache, len(cache) // 4)):
+                del cache[old]
         return state
+
+
+@contextmanager
+def bulk() -> Iterator[None]:
+    """Settings for a rebuild's length, put back afterwards. The garbage collector runs less
+    often: a rebuild allocates millions of objects that live for one batch and form no
+    cycles, and each collection would walk every object still alive. Threads switch more
+    often: the writer thread, back from a database call, would otherwise wait up to 5 ms
+    for the GIL each time, and it makes hundreds of calls."""
+    thresholds, interval = gc.get_threshold(), sys.getswitchinterval()
+    gc.set_threshold(max(thresholds[0], 10_000), *thresholds[1:])
+    sys.setswitchinterval(min(interval, 0.0002))
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+        sys.setswitchinterval(interval)
 
 
 class Runner:
@@ -104,7 +164,7 @@ class Runner:
         backend: Backend,
         offices: Callable[[], Iterable[str]],
         read: ReadStore,
-        projections: list[Projection],
+        projections: list[Projection[Any]],
         managers: list[ProcessManager],
     ) -> None:
         self.backend = backend
@@ -219,26 +279,33 @@ class Runner:
     def _next_batch(self, store: TenantStore, office: str) -> list[Notification]:
         return list(store.recorder.select_notifications(self._done(office) + 1, BATCH))
 
+    def _batch(self, office: str, states: States, events: list[tuple[int, Any]]) -> Batch:
+        return Batch(
+            [
+                Envelope(office, position, event, states.after(event))
+                for position, event in events
+                if self.wanted(event)  # before the state moves on: time travel stops here
+            ]
+        )
+
     def _project(self, office: str, states: States, events: list[tuple[int, Any]]) -> None:
         """Every projection's rows and positions for the batch, in one transaction."""
         last = events[-1][0]
-        envelopes = []
-        for position, event in events:
-            envelope = Envelope(office, position, event, None)
-            if self.wanted(envelope):  # before the state moves on: time travel stops here
-                envelopes.append(Envelope(office, position, event, states.after(event)))
+        batch = self._batch(office, states, events)
         with self.read.transaction() as tx:
             tx.lock(f"projections:{office}")  # another process may be catching up too
             positions = tx.positions(office)
+            moved = {}
             for projection in self.projections:
                 done = positions.get(projection.name, 0)
-                todo = [e for e in envelopes if e.position > done]
-                if todo:
+                todo = batch.since(done)
+                if todo.envelopes:
                     projection.handle_batch(tx, todo)
                 if last > done:
-                    tx.set_position(projection.name, office, last)
+                    moved[projection.name] = last
+            tx.set_positions(office, moved)
 
-    def wanted(self, envelope: Envelope) -> bool:
+    def wanted(self, event: Any) -> bool:
         """Whether projections apply this event; ignored events still advance tracking."""
         return True
 
@@ -273,16 +340,66 @@ class Runner:
         office: str | None = None,
         progress: Callable[[int], None] | None = None,
     ) -> int:
-        """Drop the named projections' rows (for one office, or all) and replay the stores."""
+        """Drop the named projections' rows (for one office, or all) and replay the stores.
+
+        Only those projections move; other consumers keep their positions. Each batch is
+        projected here and written by the writer thread, one transaction per batch as in
+        ``catch_up`` (positions with rows), while the next batch is read and projected.
+        """
         chosen = [p for p in self.projections if names is None or p.name in names]
         offices = [office] if office else list(self.offices())
-        with self._lock:
-            with self.read.transaction() as tx:
-                for projection in chosen:
-                    projection.drop(tx, office)
-                    for code in offices:
-                        tx.set_position(projection.name, code, 0)
+        applied = 0
+        with self._lock, bulk(), Writer(self.read) as writer:
             self._states.clear()
-            return sum(
-                self.catch_up(code, progress, States(self.backend.store(code))) for code in offices
-            )
+            writer.submit(partial(self._drop, chosen, office))
+            for code in offices:
+                store = self.backend.store(code)
+                states, position = States(store), 0
+                while read := store.recorder.select_notifications(position + 1, REBUILD_BATCH):
+                    events = [(n.id, store.mapper.to_domain_event(n)) for n in read]
+                    batch = self._batch(code, states, events)
+                    prepared = [p.prepare(batch) if batch.envelopes else None for p in chosen]
+                    writer.submit(partial(self._write_prepared, code, chosen, events, prepared))
+                    position = read[-1].id
+                    applied += len(read)
+                    if progress:
+                        progress(len(read))
+        return applied
+
+    @staticmethod
+    def _drop(chosen: list[Projection[Any]], office: str | None, tx: Tx) -> None:
+        for projection in chosen:
+            projection.drop(tx, office)
+        tx.forget_positions([p.name for p in chosen], office)
+
+    def _write_prepared(
+        self,
+        office: str,
+        chosen: list[Projection[Any]],
+        events: list[tuple[int, Any]],
+        prepared: list[Any],
+        tx: Tx,
+    ) -> None:
+        """The writer thread's half of a rebuild batch. A consumer in another process may
+        have applied part of it meanwhile: positions decide, as in ``_project``, and a part
+        already applied is never applied again (the rest is projected afresh from the store,
+        since this thread's states have moved on)."""
+        first, last = events[0][0], events[-1][0]
+        tx.lock(f"projections:{office}")
+        positions = tx.positions(office)
+        moved = {}
+        for projection, rows in zip(chosen, prepared, strict=True):
+            done = positions.get(projection.name, 0)
+            if done >= last:
+                continue
+            moved[projection.name] = last
+            if done < first:
+                if rows is not None:
+                    projection.write(tx, rows)
+            else:
+                rest = [(n, event) for n, event in events if n > done]
+                store = self.backend.store(office)
+                batch = self._batch(office, States(store), rest)
+                if batch.envelopes:
+                    projection.handle_batch(tx, batch)
+        tx.set_positions(office, moved)

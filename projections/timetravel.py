@@ -15,7 +15,7 @@ from uuid import UUID
 from domain.values import WorkingCalendar, business_date
 from projections.queries import ReadModels
 from projections.readstore import SQLiteReadStore
-from projections.runner import Envelope, Projection, Runner
+from projections.runner import Projection, Runner
 from services.stores import Backend
 
 
@@ -27,8 +27,7 @@ class UntilRunner(Runner):
         self.until = until
         self.stopped: set[UUID] = set()
 
-    def wanted(self, envelope: Envelope) -> bool:
-        event = envelope.event
+    def wanted(self, event: Any) -> bool:
         if event.originator_id in self.stopped or event.timestamp > self.until:
             self.stopped.add(event.originator_id)
             return False
@@ -39,7 +38,7 @@ def as_of(
     until: datetime,
     backend: Backend,
     offices: Iterable[str],
-    projections: list[Projection],
+    projections: list[Projection[Any]],
     calendar: WorkingCalendar,
     children: Callable[[str], list[tuple[str, str]]],
 ) -> ReadModels:

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from domain.values import business_date
 from projections.audit import AuditProjection
@@ -102,7 +103,7 @@ def build_backend(settings: Settings) -> Backend:
     return SQLiteBackend(settings.data_dir)
 
 
-def projections(registry: OfficeRegistry, calendar: GovernmentCalendar) -> list[Projection]:
+def projections(registry: OfficeRegistry, calendar: GovernmentCalendar) -> list[Projection[Any]]:
     return [
         ItemsProjection(),
         AuditProjection(),
