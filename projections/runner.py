@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 BATCH = 5000
 REBUILD_BATCH = 500
 """Smaller: the writer thread starts sooner and the last batch, which nothing overlaps, is short."""
+REBUILD_STATES = 20_000
 PUMP_OFFICES_KEPT = 32
 PUMP_STATES_PER_OFFICE = 1000
 
@@ -117,7 +118,7 @@ class ProcessManager(ABC):
 class States:
     """The state of each aggregate after each event, replayed in order, loaded when needed."""
 
-    def __init__(self, store: TenantStore, size: int = 20_000) -> None:
+    def __init__(self, store: TenantStore, size: int) -> None:
         self.store = store
         self.size = size
         self.cache: dict[UUID, Aggregate] = {}
@@ -134,7 +135,7 @@ class States:
             state = self.store.repository.get(aggregate_id, version=version)
         cache[aggregate_id] = state  # (re)inserted last: the least recently used come first
         if len(cache) > self.size:  # forget the oldest quarter at once (cheaper than one by one)
-            for old in list(islice(cache, len(cache) // 4)):
+            for old in list(islice(cache, max(1, len(cache) // 4))):
                 del cache[old]
         return state
 
@@ -354,7 +355,7 @@ class Runner:
             writer.submit(partial(self._drop, chosen, office))
             for code in offices:
                 store = self.backend.store(code)
-                states, position = States(store), 0
+                states, position = States(store, REBUILD_STATES), 0
                 while read := store.recorder.select_notifications(position + 1, REBUILD_BATCH):
                     events = [(n.id, store.mapper.to_domain_event(n)) for n in read]
                     batch = self._batch(code, states, events)
@@ -399,7 +400,7 @@ class Runner:
             else:
                 rest = [(n, event) for n, event in events if n > done]
                 store = self.backend.store(office)
-                batch = self._batch(office, States(store), rest)
+                batch = self._batch(office, States(store, REBUILD_STATES), rest)
                 if batch.envelopes:
                     projection.handle_batch(tx, batch)
         tx.set_positions(office, moved)

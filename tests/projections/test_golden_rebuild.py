@@ -7,6 +7,7 @@ from contextlib import suppress
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 from uuid import uuid4
 
 import psycopg
@@ -16,6 +17,7 @@ from hypothesis import strategies as st
 
 from domain.assignment import Assignee
 from domain.errors import DomainError
+from projections import runner
 from services.bootstrap import Platform, Settings, build_platform
 from services.errors import ServiceError
 from tests.conftest import FixedClock, with_database
@@ -110,6 +112,11 @@ def check(settings_: Settings, scenario: list[tuple[str, int, int, int]]) -> Non
         incremental = dump(p)
         assert incremental["audit"]  # the scenario recorded something
         p.runner.rebuild()
+        assert dump(p) == incremental
+        # again in batches of three events with two records' states kept: records' histories
+        # split across batches, and states evicted and reloaded from the stores mid-batch
+        with patch.multiple(runner, REBUILD_BATCH=3, REBUILD_STATES=2):
+            p.runner.rebuild()
         assert dump(p) == incremental
     finally:
         p.close()
