@@ -211,6 +211,11 @@ class SQLiteReadStore(ReadStore):
         self.conn.close()
 
 
+FEW_ROWS = 32
+"""Up to this many rows go as one ``INSERT``: ``COPY`` pays off only in bulk (a stage and a
+copy cost three more round trips)."""
+
+
 class PostgresTx(Tx):
     def __init__(self, conn: Connection[DictRow]) -> None:
         self.conn = conn
@@ -232,11 +237,21 @@ class PostgresTx(Tx):
     def write(
         self, table: Table, rows: Sequence[Sequence[Any]], on_conflict: str | None = None
     ) -> None:
-        """``COPY`` straight into the table; an upsert copies into a temporary stage of the
-        same shape and inserts from there (``COPY`` itself cannot resolve conflicts)."""
+        """A few rows (a command's worth) in one ``INSERT … VALUES`` round trip; more by
+        ``COPY``: straight into the table, or for an upsert into a temporary stage of the same
+        shape and from there (``COPY`` itself cannot resolve conflicts)."""
         if not rows:
             return
         columns = ", ".join(table.names)
+        if len(rows) <= FEW_ROWS:
+            marks = f"({', '.join(['%s'] * len(table.columns))})"
+            upsert = f" ON CONFLICT ({', '.join(table.key)}) {on_conflict}" if on_conflict else ""
+            self.conn.execute(
+                f"INSERT INTO {table.name} ({columns}) VALUES {', '.join([marks] * len(rows))}"
+                + upsert,
+                [value for values in rows for value in values],
+            )
+            return
         target = table.name if on_conflict is None else f"stage_{table.name}"
         if on_conflict is not None:
             self.conn.execute(
