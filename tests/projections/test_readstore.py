@@ -56,26 +56,38 @@ def test_rows_arrive_whole_with_text_numbers_and_nulls(read: ReadStore) -> None:
     assert rows(read) == written
 
 
-def test_an_upsert_replaces_all_but_the_kept_columns(read: ReadStore) -> None:
+MANY = 100  # past FEW_ROWS: PostgreSQL copies into a stage and upserts from there
+
+
+@pytest.mark.parametrize("n", [1, MANY])
+def test_an_upsert_replaces_all_but_the_kept_columns(read: ReadStore, n: int) -> None:
+    old = [("a", f"{i:03}", "旧", i, None, i) for i in range(n)]
+    kept = [("a", f"k{i:03}", "留", i, None, i) for i in range(n)]
+    new = [("a", f"{i:03}", "新", i + 5, "p", 999) for i in range(n)]
     with read.transaction() as tx:
-        tx.write(NOTES, [("a", "1", "旧", 1, None, 1), ("a", "2", "留", 2, None, 2)], UPSERT)
-        tx.write(NOTES, [("a", "1", "新", 5, "p", 9)], UPSERT)  # the same table again
-    assert rows(read) == [("a", "1", "新", 5, "p", 1), ("a", "2", "留", 2, None, 2)]
+        tx.write(NOTES, old + kept, UPSERT)
+        tx.write(NOTES, new, UPSERT)  # the same table again, in the same transaction
+    updated = [("a", f"{i:03}", "新", i + 5, "p", i) for i in range(n)]
+    assert rows(read) == updated + kept
 
 
-def test_do_nothing_keeps_the_first_row(read: ReadStore) -> None:
+@pytest.mark.parametrize("n", [1, MANY])
+def test_do_nothing_keeps_the_first_row(read: ReadStore, n: int) -> None:
     with read.transaction() as tx:
-        tx.write(NOTES, [("a", "1", "先", 1, None, 1)], "DO NOTHING")
+        tx.write(NOTES, [("a", f"{i:03}", "先", i, None, i) for i in range(n)], "DO NOTHING")
     with read.transaction() as tx:
-        tx.write(NOTES, [("a", "1", "后", 2, None, 2), ("a", "2", "新", 3, None, 3)], "DO NOTHING")
-    assert rows(read) == [("a", "1", "先", 1, None, 1), ("a", "2", "新", 3, None, 3)]
+        again = [("a", f"{i:03}", "后", -1, None, -1) for i in range(n)]
+        tx.write(NOTES, [*again, ("a", "new", "新", 3, None, 3)], "DO NOTHING")
+    first = [("a", f"{i:03}", "先", i, None, i) for i in range(n)]
+    assert rows(read) == [*first, ("a", "new", "新", 3, None, 3)]
 
 
-def test_counters_add_up_across_writes(read: ReadStore) -> None:
+@pytest.mark.parametrize("n", [1, MANY])
+def test_counters_add_up_across_writes(read: ReadStore, n: int) -> None:
     for delta in (3, -1, 5):
         with read.transaction() as tx:
-            tx.write(NOTES, [("a", "total", "", delta, None, 0)], ADD)
-    assert rows(read) == [("a", "total", "", 7, None, 0)]
+            tx.write(NOTES, [("a", f"c{i:03}", "", delta * i, None, 0) for i in range(n)], ADD)
+    assert rows(read) == [("a", f"c{i:03}", "", 7 * i, None, 0) for i in range(n)]
 
 
 def test_a_plain_insert_of_an_existing_key_fails_and_leaves_nothing(read: ReadStore) -> None:
