@@ -143,10 +143,10 @@ class States:
 @contextmanager
 def bulk() -> Iterator[None]:
     """Settings for a rebuild's length, put back afterwards. The garbage collector runs less
-    often: a rebuild allocates millions of objects that live for one batch and form no
-    cycles, and each collection would walk every object still alive. Threads switch more
-    often: the writer thread, back from a database call, would otherwise wait up to 5 ms
-    for the GIL each time, and it makes hundreds of calls."""
+    often: a rebuild allocates millions of objects that live for one batch and are freed by
+    reference counting, and each collection would walk every object still alive. Threads
+    switch more often: the writer thread, back from a database call, would otherwise wait up
+    to 5 ms for the GIL each time, and it makes hundreds of calls."""
     thresholds, interval = gc.get_threshold(), sys.getswitchinterval()
     gc.set_threshold(max(thresholds[0], 10_000), *thresholds[1:])
     sys.setswitchinterval(min(interval, 0.0002))
