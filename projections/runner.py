@@ -211,20 +211,13 @@ class Runner:
             self._draining = False
 
     # -- one office -------------------------------------------------------------------
-    def catch_up(
-        self,
-        office: str,
-        progress: Callable[[int], None] | None = None,
-        states: States | None = None,
-    ) -> int:
+    def catch_up(self, office: str) -> int:
         store = self.backend.store(office)
-        states = states or self._recent_states(office, store)
+        states = self._recent_states(office, store)
         applied = 0
         while batch := self._next_batch(store, office):
             self._apply(office, store, states, batch)
             applied += len(batch)
-            if progress:
-                progress(len(batch))
         return applied
 
     def deliver(self, office: str, notifications: list[Notification]) -> int:
@@ -256,7 +249,7 @@ class Runner:
     def _apply(
         self, office: str, store: TenantStore, states: States, batch: Sequence[Notification]
     ) -> None:
-        events = [(n.id, store.mapper.to_domain_event(n)) for n in batch]
+        events = self._decode(store, batch)
         self._project(office, states, events)
         for manager in self.managers:
             self._manage(manager, store, office, events)
@@ -280,6 +273,10 @@ class Runner:
     def _next_batch(self, store: TenantStore, office: str) -> list[Notification]:
         return list(store.recorder.select_notifications(self._done(office) + 1, BATCH))
 
+    @staticmethod
+    def _decode(store: TenantStore, notifications: Sequence[Notification]) -> list[tuple[int, Any]]:
+        return [(n.id, store.mapper.to_domain_event(n)) for n in notifications]
+
     def _batch(self, office: str, states: States, events: list[tuple[int, Any]]) -> Batch:
         return Batch(
             [
@@ -291,20 +288,35 @@ class Runner:
 
     def _project(self, office: str, states: States, events: list[tuple[int, Any]]) -> None:
         """Every projection's rows and positions for the batch, in one transaction."""
-        last = events[-1][0]
         batch = self._batch(office, states, events)
+
+        def apply(tx: Tx, projection: Projection[Any], done: int) -> None:
+            if (todo := batch.since(done)).envelopes:
+                projection.handle_batch(tx, todo)
+
         with self.read.transaction() as tx:
-            tx.lock(f"projections:{office}")  # another process may be catching up too
-            positions = tx.positions(office)
-            moved = {}
-            for projection in self.projections:
-                done = positions.get(projection.name, 0)
-                todo = batch.since(done)
-                if todo.envelopes:
-                    projection.handle_batch(tx, todo)
-                if last > done:
-                    moved[projection.name] = last
-            tx.set_positions(office, moved)
+            self._advance(tx, office, self.projections, events[-1][0], apply)
+
+    @staticmethod
+    def _advance(
+        tx: Tx,
+        office: str,
+        projections: list[Projection[Any]],
+        last: int,
+        apply: Callable[[Tx, Projection[Any], int], None],
+    ) -> None:
+        """Exactly once: each projection behind ``last`` applies what follows its position
+        (``apply(tx, projection, done)``) and moves to ``last``, in the caller's transaction,
+        under a lock per office (another process may be catching up too)."""
+        tx.lock(f"projections:{office}")
+        positions = tx.positions(office)
+        moved = {}
+        for projection in projections:
+            done = positions.get(projection.name, 0)
+            if done < last:
+                apply(tx, projection, done)
+                moved[projection.name] = last
+        tx.set_positions(office, moved)
 
     def wanted(self, event: Any) -> bool:
         """Whether projections apply this event; ignored events still advance tracking."""
@@ -357,7 +369,7 @@ class Runner:
                 store = self.backend.store(code)
                 states, position = States(store, REBUILD_STATES), 0
                 while read := store.recorder.select_notifications(position + 1, REBUILD_BATCH):
-                    events = [(n.id, store.mapper.to_domain_event(n)) for n in read]
+                    events = self._decode(store, read)
                     batch = self._batch(code, states, events)
                     prepared = [p.prepare(batch) if batch.envelopes else None for p in chosen]
                     writer.submit(partial(self._write_prepared, code, chosen, events, prepared))
@@ -385,22 +397,16 @@ class Runner:
         have applied part of it meanwhile: positions decide, as in ``_project``, and a part
         already applied is never applied again (the rest is projected afresh from the store,
         since this thread's states have moved on)."""
-        first, last = events[0][0], events[-1][0]
-        tx.lock(f"projections:{office}")
-        positions = tx.positions(office)
-        moved = {}
-        for projection, rows in zip(chosen, prepared, strict=True):
-            done = positions.get(projection.name, 0)
-            if done >= last:
-                continue
-            moved[projection.name] = last
-            if done < first:
-                if rows is not None:
-                    projection.write(tx, rows)
-            else:
-                rest = [(n, event) for n, event in events if n > done]
-                store = self.backend.store(office)
-                batch = self._batch(office, States(store, REBUILD_STATES), rest)
-                if batch.envelopes:
-                    projection.handle_batch(tx, batch)
-        tx.set_positions(office, moved)
+        rows = dict(zip((p.name for p in chosen), prepared, strict=True))
+
+        def apply(tx: Tx, projection: Projection[Any], done: int) -> None:
+            if done < events[0][0]:
+                if rows[projection.name] is not None:
+                    projection.write(tx, rows[projection.name])
+                return
+            rest = [(n, event) for n, event in events if n > done]
+            batch = self._batch(office, States(self.backend.store(office), REBUILD_STATES), rest)
+            if batch.envelopes:
+                projection.handle_batch(tx, batch)
+
+        self._advance(tx, office, chosen, events[-1][0], apply)

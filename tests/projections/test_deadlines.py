@@ -2,23 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 
-import pytest
-
 from domain.assignment import Assignee
-from services.bootstrap import Platform, Settings, build_platform
-from tests.conftest import FixedClock
-from tests.scenario import ADMIN, build_hierarchy, new_item, person
-
-
-@pytest.fixture
-def ducha(settings: Settings) -> Iterator[Platform]:
-    platform = build_platform(settings, clock=FixedClock("2026-03-02"))
-    build_hierarchy(platform)
-    yield platform
-    platform.close()
+from services.bootstrap import Platform
+from tests.scenario import ADMIN, new_item, person
 
 
 def item(p: Platform, office: str, deadline: date) -> str:

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 from itertools import pairwise
-
-import pytest
 
 from domain.assignment import Assignee
 from domain.tasks import Task
@@ -15,14 +12,6 @@ from tests.conftest import FixedClock
 from tests.scenario import build_hierarchy, new_item, person
 
 CHAIN = ["state-council", "gansu", "baiyin", "pingchuan"]
-
-
-@pytest.fixture
-def ducha(settings: Settings) -> Iterator[Platform]:
-    platform = build_platform(settings, clock=FixedClock("2026-03-02"))
-    build_hierarchy(platform)
-    yield platform
-    platform.close()
 
 
 def assign_chain(p: Platform) -> list[str]:

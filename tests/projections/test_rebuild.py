@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -10,19 +9,10 @@ import pytest
 from projections import runner
 from projections.readstore import Tx
 from projections.runner import Projection, Runner, States
-from services.bootstrap import Platform, Settings, build_platform
-from tests.conftest import FixedClock
+from services.bootstrap import Platform
 from tests.projections.test_flow import assign_chain
 from tests.projections.test_golden_rebuild import dump
-from tests.scenario import build_hierarchy, new_item, person
-
-
-@pytest.fixture
-def ducha(settings: Settings) -> Iterator[Platform]:
-    platform = build_platform(settings, clock=FixedClock("2026-03-02"))
-    build_hierarchy(platform)
-    yield platform
-    platform.close()
+from tests.scenario import new_item, person
 
 
 def interleaved_backlog(p: Platform, office: str, items: int) -> list[str]:

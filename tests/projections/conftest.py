@@ -1,0 +1,20 @@
+"""Fixtures of the read-side tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from services.bootstrap import Platform, Settings, build_platform
+from tests.conftest import FixedClock
+from tests.scenario import build_hierarchy
+
+
+@pytest.fixture
+def ducha(settings: Settings) -> Iterator[Platform]:
+    """The test hierarchy, on each backend, on 2 March 2026."""
+    platform = build_platform(settings, clock=FixedClock("2026-03-02"))
+    build_hierarchy(platform)
+    yield platform
+    platform.close()
