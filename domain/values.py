@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Final, Protocol
@@ -52,11 +53,41 @@ def business_date(at: datetime) -> date:
     return at.astimezone(CHINA_TZ).date()
 
 
+UNSTORABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
+"""NUL and the other C0 controls but tab, newline and carriage return, and lone surrogates:
+text that PostgreSQL, JSON encoders or UTF-8 files cannot hold, or that shows as nothing."""
+
+
+def text_problem(value: str) -> str | None:
+    """Why ``value`` cannot be stored as text, or None if it can."""
+    found = UNSTORABLE.search(value)
+    if found is None:
+        return None
+    char = found.group()
+    if "\ud800" <= char <= "\udfff":
+        return (
+            f"contains a lone surrogate (U+{ord(char):04X}) at position {found.start()}: "
+            "not valid Unicode text"
+        )
+    return (
+        f"contains the control character U+{ord(char):04X} at position {found.start()}: "
+        "only tab, newline and carriage return are allowed"
+    )
+
+
+def clean_text(field: str, value: str) -> str:
+    """Refuse what cannot be stored (``text_problem``); normalise to NFC."""
+    problem = text_problem(value)
+    if problem:
+        raise InvalidFieldError(field, problem)
+    return unicodedata.normalize("NFC", value)
+
+
 def require_text(field: str, value: str, max_length: int = 2000) -> str:
-    """Strip a text field and insist that it says something."""
+    """Strip a text field and insist that it says something storable."""
     if not isinstance(value, str) or not value.strip():
         raise InvalidFieldError(field, "is required")
-    value = value.strip()
+    value = clean_text(field, value.strip())
     if len(value) > max_length:
         raise InvalidFieldError(field, f"is longer than {max_length} characters")
     return value

@@ -22,6 +22,7 @@ from services.actions import assign_params, attachments
 from services.bootstrap import Platform, Settings, build_platform
 from services.calendar import CalendarDataMissingError, GovernmentCalendar, load_year_data
 from services.errors import NotFoundError, ServiceError
+from services.inputs import argument_problem, day_problem, instant_problem
 from services.supervision import ACTIONS, NewItem
 from services.users import UserDirectory
 from services.views import CaseView, OfficeView, Page, paginate, plain
@@ -36,9 +37,13 @@ class DateType(click.ParamType):  # type: ignore[type-arg]
         if isinstance(value, date):
             return value
         try:
-            return date.fromisoformat(str(value))
+            day = date.fromisoformat(str(value))
         except ValueError:
             self.fail(f"'{value}' is not a date in the form YYYY-MM-DD", param, ctx)
+        problem = day_problem(day)
+        if problem:
+            self.fail(f"'{value}' {problem}", param, ctx)
+        return day
 
 
 DATE = DateType()
@@ -57,11 +62,16 @@ class InstantType(click.ParamType):  # type: ignore[type-arg]
         text = str(value)
         try:
             if len(text) == 10:
-                return datetime.combine(date.fromisoformat(text), time.max, tzinfo=CHINA_TZ)
-            instant = datetime.fromisoformat(text)
+                instant = datetime.combine(date.fromisoformat(text), time.max, tzinfo=CHINA_TZ)
+            else:
+                instant = datetime.fromisoformat(text)
         except ValueError:
             self.fail(f"'{value}' is not YYYY-MM-DD or an ISO datetime", param, ctx)
-        return instant if instant.tzinfo else instant.replace(tzinfo=CHINA_TZ)
+        instant = instant if instant.tzinfo else instant.replace(tzinfo=CHINA_TZ)
+        problem = instant_problem(instant)
+        if problem:
+            self.fail(f"'{value}' {problem}", param, ctx)
+        return instant
 
 
 INSTANT = InstantType()
@@ -1061,6 +1071,10 @@ def relay_skipped(c: Context, office: str, as_json: bool) -> None:
 # -- entry point -------------------------------------------------------------------------
 def main(args: Sequence[str] | None = None) -> int:
     """Run the CLI; turn every user error into one line on stderr and a non-zero exit."""
+    problem = argument_problem(sys.argv[1:] if args is None else args)
+    if problem:  # text no store could hold: refused before anything runs
+        click.echo(f"error: {problem}", err=True)
+        return 2
     try:
         result = cli.main(args=args, prog_name="ducha", standalone_mode=False)
     except click.exceptions.Abort:

@@ -273,3 +273,26 @@ def test_the_installed_console_script_runs(tmp_path: Path) -> None:
     )
     assert (failed.returncode, failed.stdout) == (1, "")
     assert failed.stderr == "error: office 'root' is already registered\n"
+
+
+def test_text_no_store_could_hold_is_refused_naming_the_option(run: Run) -> None:
+    for args, named in (
+        ([*REGISTER[:5], "关于\x07批示", *REGISTER[6:]], "--title: contains the control"),
+        ([*REGISTER, "--source-ref=文号\x1b[31m"], "--source-ref: contains the control"),
+    ):
+        assert run(*args, code=2) == ""
+        assert run.err.count("\n") == 1 and run.err.startswith(f"error: {named}"), run.err
+    assert run.json("items", "list", "--office", "gansu")["total"] == 0
+
+
+def test_undecodable_arguments_and_far_dates_are_refused(run: Run, tmp_path: Path) -> None:
+    ducha = Path(sys.executable).parent / "ducha"
+    env = {**os.environ, "DUCHA_DATA_DIR": str(tmp_path / "var"), "DUCHA_CLOCK": "2026-03-02"}
+    args = [os.fsencode(a) for a in REGISTER]
+    args[args.index(b"--responsible") + 1] = b"\xff\xfe"  # not UTF-8
+    done = subprocess.run([bytes(ducha), *args], env=env, capture_output=True, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.decode().startswith("error: --responsible: contains a lone surrogate")
+    far = [*REGISTER, "--deadline", "9999-12-31"]
+    assert run(*far, code=2) == "" and "from 2000-01-01 to 2199-12-31" in run.err
+    assert run.json("items", "list", "--office", "gansu")["total"] == 0

@@ -8,12 +8,15 @@ call the services or the read models, and shape the answer. Every error goes thr
 from __future__ import annotations
 
 import logging
+import os
 from datetime import datetime
 from typing import Any
+from uuid import UUID, uuid5
 
 from flask import Flask, Response, g, request, send_from_directory
 from flask_smorest import Api, Blueprint
 from swagger_ui_bundle import swagger_ui_path
+from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException
 
 from domain.lights import light
@@ -24,7 +27,14 @@ from services.errors import NotFoundError
 from services.http import schemas as s
 from services.http.auth import Access, authenticate
 from services.http.errors import ApiError, ErrorSchema, from_exception, respond
-from services.http.idempotency import MAX_KEY, IdempotencyKeys, fingerprint
+from services.http.guard import check_request
+from services.http.idempotency import (
+    LEASE_SECONDS,
+    MAX_KEY,
+    Claim,
+    IdempotencyKeys,
+    fingerprint,
+)
 from services.supervision import ACTIONS, NewItem
 from services.users import UserDirectory, UserView
 from services.views import CaseView, paginate
@@ -47,6 +57,8 @@ IDEMPOTENCY_KEY = {
     "schema": {"type": "string", "maxLength": MAX_KEY},
     "description": "A retry with the same key and body returns the first response",
 }
+MAX_BODY_BYTES = 1_000_000
+MAX_VERSION_DIGITS = 18
 ETAG_HEADER = {"ETag": {"schema": {"type": "string"}, "description": "The item's version"}}
 
 
@@ -55,6 +67,20 @@ class DuchaApi(Api):  # type: ignore[misc]
 
     def handle_http_exception(self, error: HTTPException) -> Response:
         return from_exception(error)
+
+
+class StrictQueryParser(FlaskParser):
+    """Unknown query parameters are refused like unknown body fields (the schema decides)."""
+
+    DEFAULT_UNKNOWN_BY_LOCATION: dict[str, str | None] = {  # noqa: RUF012 - as webargs declares it
+        **FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION,
+        "query": None,
+        "querystring": None,
+    }
+
+
+class DuchaBlueprint(Blueprint):  # type: ignore[misc]
+    ARGUMENTS_PARSER = StrictQueryParser()
 
 
 def etag(version: int) -> str:
@@ -71,7 +97,7 @@ def create_app(platform: Platform, users: UserDirectory | None = None) -> Flask:
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="docs",
         OPENAPI_SWAGGER_UI_URL=f"{BASE}/docs/assets/",
-        MAX_CONTENT_LENGTH=1_000_000,
+        MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
@@ -85,7 +111,9 @@ def create_app(platform: Platform, users: UserDirectory | None = None) -> Flask:
     )
     users = users or UserDirectory(platform.registry, platform.clock)
     access = Access(platform.registry)
-    keys = IdempotencyKeys(platform.read)
+    keys = IdempotencyKeys(
+        platform.read, float(os.environ.get("DUCHA_IDEMPOTENCY_LEASE_SECONDS", LEASE_SECONDS))
+    )
     app.register_error_handler(Exception, from_exception)
     app.register_error_handler(HTTPException, from_exception)
 
@@ -93,6 +121,11 @@ def create_app(platform: Platform, users: UserDirectory | None = None) -> Flask:
     def swagger_assets(name: str) -> Response:
         """Swagger UI's files, served from the package: the docs page needs no internet."""
         return send_from_directory(str(swagger_ui_path), name)
+
+    @app.before_request
+    def refuse_unstorable_input() -> None:
+        """First of all: nothing a store could not hold goes further (422 naming the field)."""
+        check_request(request)
 
     # -- idempotency ----------------------------------------------------------------------
     @app.before_request
@@ -110,8 +143,9 @@ def create_app(platform: Platform, users: UserDirectory | None = None) -> Flask:
             return respond(e.status, e.message)
         print_ = fingerprint(request.method, request.path, request.get_data())
         stored = keys.claim(user.id, key, print_)
-        if stored is None:
+        if isinstance(stored, Claim):
             g.idempotency = (user.id, key)
+            g.resumed = stored.resumed_from is not None
             return None
         if stored.fingerprint != print_:
             return respond(
@@ -150,6 +184,12 @@ def create_app(platform: Platform, users: UserDirectory | None = None) -> Flask:
     def actor(user: UserView) -> Actor:
         return Actor(user.id, user.office, user.role)
 
+    def recorded_by(user: UserView, code: str, item_id: str, version: int) -> bool:
+        """Whether ``version`` of the record exists and was recorded by ``user``: with the
+        If-Match of a retried request, only that request's first attempt can have done it."""
+        history = platform.supervision.history(code, item_id)
+        return any(e.version == version and e.actor["user_id"] == user.id for e in history)
+
     def shown(case: CaseView, until: datetime | None = None) -> dict[str, Any]:
         """The record as the API returns it: the view plus its light on that day."""
         out = case.to_dict()
@@ -158,12 +198,13 @@ def create_app(platform: Platform, users: UserDirectory | None = None) -> Flask:
         return out
 
     # -- health -------------------------------------------------------------------------
-    health = Blueprint("health", "health", description="Liveness of the stores")
+    health = DuchaBlueprint("health", "health", description="Liveness of the stores")
 
     @health.route("/healthz")
+    @health.arguments(s.NoQuery, location="query")
     @health.response(200, s.Health)
     @health.alt_response(503, schema=ErrorSchema)
-    def healthz() -> Any:
+    def healthz(_query: dict[str, Any]) -> Any:
         try:
             platform.registry.refresh()
             platform.read.all("SELECT 1 AS ok")
@@ -173,13 +214,14 @@ def create_app(platform: Platform, users: UserDirectory | None = None) -> Flask:
         return {"status": "ok"}
 
     # -- offices ------------------------------------------------------------------------
-    offices = Blueprint("offices", "offices", url_prefix=BASE, description="Offices (机关)")
+    offices = DuchaBlueprint("offices", "offices", url_prefix=BASE, description="Offices (机关)")
 
     @offices.route("/offices", methods=["POST"])
     @offices.arguments(s.OfficeIn)
+    @offices.arguments(s.NoQuery, location="query")
     @offices.response(201, s.OfficeOut)
     @offices.doc(security=BEARER, parameters=[IDEMPOTENCY_KEY])
-    def register_office(data: dict[str, Any]) -> Any:
+    def register_office(data: dict[str, Any], _query: dict[str, Any]) -> Any:
         user = caller()
         access.admin(user)
         office = platform.registry.register(
@@ -188,9 +230,10 @@ def create_app(platform: Platform, users: UserDirectory | None = None) -> Flask:
         return office.to_dict(), 201, {"Location": f"{BASE}/offices/{office.code}"}
 
     @offices.route("/offices/<code>")
+    @offices.arguments(s.NoQuery, location="query")
     @offices.response(200, s.OfficeOut)
     @offices.doc(security=BEARER)
-    def get_office(code: str) -> Any:
+    def get_office(_query: dict[str, Any], code: str) -> Any:
         access.office(caller(), code)
         return platform.registry.get(code).to_dict()
 
@@ -204,21 +247,29 @@ def create_app(platform: Platform, users: UserDirectory | None = None) -> Flask:
         return paginate(children, args["page"], args["per_page"]).to_dict()
 
     # -- items --------------------------------------------------------------------------
-    items = Blueprint("items", "items", url_prefix=BASE, description="Items and tasks")
+    items = DuchaBlueprint("items", "items", url_prefix=BASE, description="Items and tasks")
 
     @items.route("/offices/<code>/items", methods=["POST"])
     @items.arguments(s.ItemIn)
+    @items.arguments(s.NoQuery, location="query")
     @items.response(201, s.ItemOut, headers=ETAG_HEADER)
     @items.doc(security=BEARER, parameters=[IDEMPOTENCY_KEY])
-    def register_item(data: dict[str, Any], code: str) -> Any:
+    def register_item(data: dict[str, Any], _query: dict[str, Any], code: str) -> Any:
+        """With an ``Idempotency-Key`` the new item's id comes from the user and the key, so
+        that a retry after a crash finds the item instead of registering it twice."""
         user = caller()
         access.command(user, code, "register")
-        case = platform.supervision.register_item(actor(user), code, NewItem(**data))
-        return (
-            shown(case),
-            201,
-            {"Location": f"{BASE}/offices/{code}/items/{case.id}", "ETag": etag(case.version)},
-        )
+        item_id = idempotent_id(user.id, g.idempotency[1]) if "idempotency" in g else None
+        supervision = platform.supervision
+        replayed = item_id is not None and supervision.exists(code, item_id)
+        if item_id is not None and replayed:
+            case = supervision.get(code, str(item_id))
+        else:
+            case = supervision.register_item(actor(user), code, NewItem(**data), item_id)
+        headers = {"Location": f"{BASE}/offices/{code}/items/{case.id}", "ETag": etag(case.version)}
+        if replayed:
+            headers["Idempotent-Replayed"] = "true"
+        return shown(case), 201, headers
 
     @items.route("/offices/<code>/items", methods=["GET"])
     @items.arguments(s.ItemQuery, location="query")
@@ -267,9 +318,10 @@ def create_app(platform: Platform, users: UserDirectory | None = None) -> Flask:
         return paginate(events, args["page"], args["per_page"]).to_dict()
 
     @items.route("/offices/<code>/items/<item_id>/tree")
+    @items.arguments(s.NoQuery, location="query")
     @items.response(200, s.TreeNode)
     @items.doc(security=BEARER)
-    def item_tree(code: str, item_id: str) -> Any:
+    def item_tree(_query: dict[str, Any], code: str, item_id: str) -> Any:
         """The responsibility tree below this item or task, across offices."""
         access.items(caller(), code)
         platform.supervision.get(code, item_id)  # 404 if there is no such record
@@ -280,10 +332,13 @@ def create_app(platform: Platform, users: UserDirectory | None = None) -> Flask:
         return node
 
     def action_view(action: str) -> Any:
-        def act(data: dict[str, Any], code: str, item_id: str) -> Any:
+        def act(data: dict[str, Any], _query: dict[str, Any], code: str, item_id: str) -> Any:
             user = caller()
             access.command(user, code, action)
             expected = if_match()
+            if g.get("resumed") and recorded_by(user, code, item_id, expected + 1):
+                case = platform.supervision.get(code, item_id)  # the crashed attempt's outcome
+                return shown(case), 200, {"ETag": etag(case.version), "Idempotent-Replayed": "true"}
             case = platform.supervision.act(
                 actor(user), code, item_id, action, expected, **domain_params(action, data)
             )
@@ -297,11 +352,12 @@ def create_app(platform: Platform, users: UserDirectory | None = None) -> Flask:
         view = action_view(action)
         view = items.doc(security=BEARER, parameters=[IF_MATCH, IDEMPOTENCY_KEY])(view)
         view = items.response(200, s.ItemOut, headers=ETAG_HEADER)(view)
+        view = items.arguments(s.NoQuery, location="query")(view)
         view = items.arguments(s.ACTION_BODIES[action])(view)
         items.route(f"/offices/<code>/items/<item_id>/{action}", methods=["POST"])(view)
 
     # -- read side ----------------------------------------------------------------------
-    reads = Blueprint("reads", "reads", url_prefix=BASE, description="Roll-ups, audit, public")
+    reads = DuchaBlueprint("reads", "reads", url_prefix=BASE, description="Roll-ups, audit, public")
 
     @reads.route("/offices/<code>/rollup")
     @reads.arguments(s.AsOf, location="query")
@@ -336,9 +392,10 @@ def create_app(platform: Platform, users: UserDirectory | None = None) -> Flask:
         return found.to_dict()
 
     @reads.route("/offices/<code>/circular")
+    @reads.arguments(s.NoQuery, location="query")
     @reads.response(200, s.Circular)
     @reads.doc(security=BEARER)
-    def circular(code: str) -> Any:
+    def circular(_query: dict[str, Any], code: str) -> Any:
         access.subtree(caller(), code)
         platform.registry.get(code)
         return platform.views.circular(code)
@@ -355,14 +412,25 @@ def create_app(platform: Platform, users: UserDirectory | None = None) -> Flask:
     return app
 
 
+IDEMPOTENT_IDS = UUID("5b0d4a52-0b7e-4c41-9d6a-8f2f3c1e7a10")
+
+
+def idempotent_id(user_id: str, key: str) -> UUID:
+    """The id of an item registered with an ``Idempotency-Key``: the same for every retry."""
+    return uuid5(IDEMPOTENT_IDS, f"{user_id}\n{key}")
+
+
 def if_match() -> int:
     header = request.headers.get("If-Match")
     if header is None or not header.strip():
         raise ApiError(428, "send If-Match with the item's ETag (read it first)")
-    value = header.strip()
-    value = value.removeprefix("W/").strip('"')
-    if not value.isdigit():
-        raise ApiError(412, "If-Match does not match the item's ETag; read it again")
+    value = header.strip().removeprefix("W/").strip('"')
+    if not (value.isascii() and value.isdigit() and len(value) <= MAX_VERSION_DIGITS):
+        raise ApiError(
+            412,
+            "If-Match does not match the item's ETag; read it again",
+            {"If-Match": ['an ETag as the API sends it: "N", N in ASCII digits']},
+        )
     return int(value)
 
 

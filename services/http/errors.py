@@ -19,6 +19,7 @@ from services.errors import (
     RegistryRuleError,
     StoreUnavailableError,
 )
+from services.http.guard import BadInput
 
 log = logging.getLogger(__name__)
 
@@ -120,13 +121,18 @@ def from_http_exception(error: HTTPException) -> Response:
         message = "internal error"
     else:
         message = data.get("message") or error.description or error.name
-    return respond(status, message, errors, headers=data.get("headers"))
+    headers = dict(data.get("headers") or {})
+    if status == 413:  # the body was not read: the connection cannot carry another request
+        headers["Connection"] = "close"
+    return respond(status, message, errors, headers=headers)
 
 
 def from_exception(error: Exception) -> Response:
     """Map the services' and the domain's errors; anything else is logged and answered 500."""
     if isinstance(error, ApiError):
         return respond(error.status, error.message, error.errors, error.code)
+    if isinstance(error, BadInput):
+        return respond(422, f"invalid input: {error}", {error.field: [error.message]})
     if isinstance(error, InvalidFieldError):
         return respond(422, str(error), {error.field: [error.message]})
     if isinstance(error, DomainError):

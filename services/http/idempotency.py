@@ -3,7 +3,10 @@ and records nothing new; the same key with another body is refused (422).
 
 Keys are kept per user in the read store's database (not a projection: rebuilds leave them).
 A key whose first request is still running answers 409; a request that failed with 5xx frees
-its key so that it can be retried.
+its key so that it can be retried. A claim is a lease: a process killed in the middle of a
+request never stores its answer, so a claim older than the lease (a few seconds past the
+server's request timeout) is taken over by the next retry, which then finds the outcome the
+first attempt recorded, if any, instead of doing the work again (see ``app``).
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import hashlib
 import json
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from flask import Response
 
@@ -32,6 +35,8 @@ CREATE TABLE IF NOT EXISTS idempotency (
 """
 PENDING = 0
 MAX_KEY = 200
+LEASE_SECONDS = 40.0
+"""How long a claim holds: the server's request timeout (30 s) and some."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,14 @@ class Stored:
     status: int
     body: str
     headers: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Claim:
+    """The key is this request's. ``resumed_from``: when an earlier attempt, whose answer was
+    never stored (its process died), claimed it."""
+
+    resumed_from: datetime | None = None
 
 
 def fingerprint(method: str, path: str, body: bytes) -> str:
@@ -51,28 +64,44 @@ def fingerprint(method: str, path: str, body: bytes) -> str:
 
 
 class IdempotencyKeys:
-    def __init__(self, read: ReadStore) -> None:
+    def __init__(self, read: ReadStore, lease_seconds: float = LEASE_SECONDS) -> None:
         self.read = read
+        self.lease = timedelta(seconds=lease_seconds)
         read.ensure(DDL)
 
-    def claim(self, user_id: str, key: str, print_: str) -> Stored | None:
-        """Claim ``key`` for a new request (None), or return what is stored for it: the first
-        response, or a pending mark while the first request runs (in any process)."""
+    def claim(self, user_id: str, key: str, print_: str) -> Claim | Stored:
+        """Claim ``key`` for this request, or return what is stored for it: the first
+        response, or a pending mark while the first request runs (in any process). A pending
+        claim past its lease, for the same request, is taken over."""
         mark = "pending:" + secrets.token_hex(8)
+        now = datetime.now(UTC)
         with self.read.transaction() as tx:
             tx.execute(
                 "INSERT INTO idempotency (user_id, key, fingerprint, status, body, headers, "
                 "created_at) VALUES (?, ?, ?, ?, ?, '{}', ?) ON CONFLICT (user_id, key) DO NOTHING",
-                (user_id, key, print_, PENDING, mark, datetime.now(UTC).isoformat()),
+                (user_id, key, print_, PENDING, mark, now.isoformat()),
             )
             row = tx.one(
-                "SELECT fingerprint, status, body, headers FROM idempotency "
+                "SELECT fingerprint, status, body, headers, created_at FROM idempotency "
                 "WHERE user_id = ? AND key = ?",
                 (user_id, key),
             )
-        assert row is not None
-        if row["status"] == PENDING and row["body"] == mark:
-            return None
+            assert row is not None
+            if row["status"] == PENDING and row["body"] == mark:
+                return Claim()
+            claimed_at = datetime.fromisoformat(row["created_at"])
+            expired = row["status"] == PENDING and now - claimed_at > self.lease
+            if expired and row["fingerprint"] == print_:
+                tx.execute(  # compare and set: of retries racing, one takes it over
+                    "UPDATE idempotency SET body = ?, created_at = ? "
+                    "WHERE user_id = ? AND key = ? AND body = ?",
+                    (mark, now.isoformat(), user_id, key, row["body"]),
+                )
+                taken = tx.one(
+                    "SELECT body FROM idempotency WHERE user_id = ? AND key = ?", (user_id, key)
+                )
+                if taken is not None and taken["body"] == mark:
+                    return Claim(resumed_from=claimed_at)
         return Stored(
             row["fingerprint"], int(row["status"]), row["body"], json.loads(row["headers"])
         )

@@ -6,21 +6,69 @@ fields are declared as strings with an OpenAPI ``format``.
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
 
 import marshmallow as ma
 from marshmallow import fields as f
 from marshmallow import validate as v
 
-from domain.values import OFFICE_LEVELS, SOURCE_KINDS
+from domain.errors import InvalidFieldError
+from domain.values import OFFICE_LEVELS, SOURCE_KINDS, clean_text
 from projections.queries import LIGHTS
+from services.inputs import DATE_RANGE, day_problem, instant_problem
 
 
-def words(required: bool = True, **kw: Any) -> f.String:
+class Text(f.String):
+    """Input text, storable everywhere (``domain.values.clean_text``) and in NFC."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return clean_text(attr or "text", text)
+        except InvalidFieldError as e:
+            raise ma.ValidationError(e.message) from None
+
+
+class Day(f.Date):
+    """A calendar date in the accepted range (``services.inputs``)."""
+
+    default_error_messages: ma.types.ErrorMessages = {  # noqa: RUF012 - as marshmallow has it
+        "invalid": f"Not a valid date: give {DATE_RANGE}."
+    }
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> date:
+        day: date = super()._deserialize(value, attr, data, **kwargs)
+        problem = day_problem(day)
+        if problem:
+            raise ma.ValidationError(problem)
+        return day
+
+
+class Instant(f.AwareDateTime):
+    """An instant with its time zone, on a day in the accepted range (``services.inputs``)."""
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(default_timezone=None, **kw)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
+        instant: datetime = super()._deserialize(value, attr, data, **kwargs)
+        problem = instant_problem(instant)
+        if problem:
+            raise ma.ValidationError(f"an ISO datetime with a time zone {problem}")
+        return instant
+
+
+def whole(**kw: Any) -> f.Integer:
+    """A whole number in a JSON body: 50.5 is refused, never truncated."""
+    return f.Integer(strict=True, **kw)
+
+
+def words(required: bool = True, **kw: Any) -> Text:
     """A non-blank string (the domain trims and checks length)."""
     if required:
-        return f.String(required=True, validate=v.Length(min=1), **kw)
-    return f.String(load_default="", **kw)
+        return Text(required=True, validate=v.Length(min=1), **kw)
+    return Text(load_default="", **kw)
 
 
 def iso_date(**kw: Any) -> f.String:
@@ -55,8 +103,8 @@ class Strict(ma.Schema):
 class OfficeIn(Strict):
     code = words(metadata={"description": "Immutable code: lower-case letters, digits, '-'"})
     name = words(metadata={"description": "The office's Chinese name, e.g. 甘肃省人民政府办公厅"})
-    level = f.String(required=True, validate=v.OneOf(OFFICE_LEVELS))
-    parent = f.String(load_default=None, allow_none=True)
+    level = Text(required=True, validate=v.OneOf(OFFICE_LEVELS))
+    parent = Text(load_default=None, allow_none=True)
 
 
 class OfficeOut(ma.Schema):
@@ -77,16 +125,16 @@ OfficeList = page_of(OfficeOut, "OfficeList")
 # -- items --------------------------------------------------------------------------------
 class ItemIn(Strict):
     title = words()
-    source_kind = f.String(required=True, validate=v.OneOf(SOURCE_KINDS))
+    source_kind = Text(required=True, validate=v.OneOf(SOURCE_KINDS))
     source_ref = words(metadata={"description": "文号, meeting or instruction reference"})
-    issued_on = f.Date(required=True)
+    issued_on = Day(required=True)
     objective = words()
     content = words()
     executing_unit = words()
     responsible_person = words()
-    deadline = f.Date(load_default=None, allow_none=True)
-    importance = f.Integer(load_default=3, validate=v.Range(1, 5))
-    urgency = f.Integer(load_default=3, validate=v.Range(1, 5))
+    deadline = Day(load_default=None, allow_none=True)
+    importance = whole(load_default=3, validate=v.Range(1, 5))
+    urgency = whole(load_default=3, validate=v.Range(1, 5))
 
 
 class ItemOut(ma.Schema):
@@ -131,29 +179,32 @@ class ItemOut(ma.Schema):
     modified_at = iso_time()
 
 
+class NoQuery(Strict):
+    """Routes that take no query parameters refuse any (422), as bodies refuse unknown fields."""
+
+
 class Paging(Strict):
     page = f.Integer(load_default=1, validate=v.Range(min=1, max=1_000_000))
     per_page = f.Integer(load_default=50, validate=v.Range(1, 500))
 
 
 class ItemQuery(Paging):
-    status = f.String()
-    light = f.String(validate=v.OneOf(LIGHTS))
-    source_kind = f.String(validate=v.OneOf(SOURCE_KINDS))
-    kind = f.String(validate=v.OneOf(("item", "task")))
+    status = Text()
+    light = Text(validate=v.OneOf(LIGHTS))
+    source_kind = Text(validate=v.OneOf(SOURCE_KINDS))
+    kind = Text(validate=v.OneOf(("item", "task")))
     importance = f.Integer(validate=v.Range(1, 5))
     urgency = f.Integer(validate=v.Range(1, 5))
-    assignee = f.String()
-    text = f.String()
+    assignee = Text()
+    text = Text()
 
 
 ItemPage = page_of(ItemOut, "ItemPage")
 
 
 class AsOf(Strict):
-    as_of = f.AwareDateTime(
+    as_of = Instant(
         load_default=None,
-        default_timezone=None,
         metadata={"description": "Time travel: the state at this instant (with a time zone)"},
     )
 
@@ -202,10 +253,10 @@ class Rollup(ma.Schema):
 
 class AuditQuery(Paging):
     item = f.UUID(metadata={"description": "Only this item's or task's events"})
-    from_ = f.AwareDateTime(data_key="from", default_timezone=None)
-    to = f.AwareDateTime(default_timezone=None)
-    actor = f.String(metadata={"description": "User id"})
-    type = f.String(metadata={"description": "Event type, e.g. ProgressReported"})
+    from_ = Instant(data_key="from")
+    to = Instant()
+    actor = Text(metadata={"description": "User id"})
+    type = Text(metadata={"description": "Event type, e.g. ProgressReported"})
 
 
 class AuditEntry(ma.Schema):
@@ -262,8 +313,8 @@ class Health(ma.Schema):
 
 
 # -- action bodies: the CLI's option names ------------------------------------------------
-def assignee() -> f.String:
-    return f.String(
+def assignee() -> Text:
+    return Text(
         load_default="",
         metadata={"description": "Decide a subordinate office's request (its code)"},
     )
@@ -274,18 +325,18 @@ class Empty(Strict):
 
 
 class Assign(Strict):
-    to = f.String(load_default=None, metadata={"description": "Lead office (a descendant)"})
-    to_unit = f.String(load_default=None, metadata={"description": "Lead internal unit"})
-    co = f.List(f.String(validate=v.Length(min=1)), load_default=list)
-    co_unit = f.List(f.String(validate=v.Length(min=1)), load_default=list)
-    deadline = f.Date(load_default=None)
-    responsible = f.String(load_default=None)
+    to = Text(load_default=None, metadata={"description": "Lead office (a descendant)"})
+    to_unit = Text(load_default=None, metadata={"description": "Lead internal unit"})
+    co = f.List(Text(validate=v.Length(min=1)), load_default=list)
+    co_unit = f.List(Text(validate=v.Length(min=1)), load_default=list)
+    deadline = Day(load_default=None)
+    responsible = Text(load_default=None)
 
 
 class ReportProgress(Strict):
     text = words()
-    percent = f.Integer(required=True, validate=v.Range(0, 100))
-    attachment = f.List(f.String(validate=v.Length(min=1)), load_default=list)
+    percent = whole(required=True, validate=v.Range(0, 100))
+    attachment = f.List(Text(validate=v.Length(min=1)), load_default=list)
 
 
 class ReportCompletion(Strict):
@@ -304,13 +355,13 @@ class ReturnCompletion(Strict):
 
 
 class RequestExtension(Strict):
-    new_deadline = f.Date(required=True)
+    new_deadline = Day(required=True)
     reason = words()
     progress = words(required=False)
 
 
 class GrantExtension(Strict):
-    new_deadline = f.Date(load_default=None)
+    new_deadline = Day(load_default=None)
     comment = words(required=False)
     assignee = assignee()
 
@@ -335,7 +386,7 @@ class Reason(Strict):
 
 class OrderRectification(Strict):
     requirements = words()
-    deadline = f.Date(load_default=None)
+    deadline = Day(load_default=None)
 
 
 class TextOnly(Strict):
@@ -356,7 +407,7 @@ class Publish(Strict):
 
 
 class RecordFinding(Strict):
-    kind = f.String(required=True, validate=v.OneOf(("experience", "problem")))
+    kind = Text(required=True, validate=v.OneOf(("experience", "problem")))
     text = words()
     recommendation = words(required=False)
 

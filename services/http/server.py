@@ -7,14 +7,17 @@ idempotent per (record, deadline, level), so workers running it alike record it 
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 from flask import Flask
 from gunicorn.app.base import BaseApplication
+from gunicorn.glogging import Logger
 
 from services.bootstrap import Settings, build_platform
-from services.http.app import create_app
+from services.http.app import MAX_BODY_BYTES, create_app
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +43,42 @@ def app_for(settings: Settings) -> Flask:
     return create_app(platform)
 
 
+SECRET_PARAMETER = re.compile(r"token|key|secret|pass|auth|session", re.IGNORECASE)
+REQUEST_TIMEOUT_SECONDS = 30
+"""gunicorn's worker timeout; idempotency claims outlive it (``idempotency.LEASE_SECONDS``)."""
+
+
+def redacted_query(query: str) -> str:
+    """The query string with the value of anything that looks like a credential hidden."""
+    pairs = parse_qsl(query, keep_blank_values=True)
+    return urlencode([(k, "[redacted]" if SECRET_PARAMETER.search(k) else v) for k, v in pairs])
+
+
+class RedactingLogger(Logger):  # type: ignore[misc]
+    """The access log without credentials that a client put in a query string (the API never
+    takes them there, but a careless client may send them anyway)."""
+
+    def atoms(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> Any:
+        atoms = super().atoms(resp, req, environ, request_time)
+        query = environ.get("QUERY_STRING") or ""
+        if query:
+            safe = redacted_query(query)
+            path = environ.get("RAW_URI", "").split("?", 1)[0]
+            atoms["q"] = safe
+            atoms["r"] = f"{environ['REQUEST_METHOD']} {path}?{safe} {environ['SERVER_PROTOCOL']}"
+        return atoms
+
+
+def close_after_an_oversized_body(worker: Any, req: Any) -> None:
+    """gunicorn's ``pre_request`` hook. A body larger than the app takes is refused unread
+    (413), and gunicorn drains at most 64 KiB of it before dropping the connection — after
+    having answered ``Connection: keep-alive``, so the client's next request on it fails.
+    Saying ``Connection: close`` up front makes the client open a new one instead."""
+    for name, value in req.headers:
+        if name == "CONTENT-LENGTH" and value.isdigit() and int(value) > MAX_BODY_BYTES:
+            req.must_close = True
+
+
 def run_server(settings: Settings, host: str, port: int, workers: int, threads: int) -> None:
     Server(
         settings,
@@ -49,6 +88,9 @@ def run_server(settings: Settings, host: str, port: int, workers: int, threads: 
             "threads": threads,
             "worker_class": "gthread",
             "accesslog": "-",
+            "logger_class": RedactingLogger,
+            "pre_request": close_after_an_oversized_body,
+            "timeout": REQUEST_TIMEOUT_SECONDS,
             "graceful_timeout": 10,
             "control_socket_disable": True,  # one fixed path per user: two servers would clash
         },

@@ -12,7 +12,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -85,7 +85,7 @@ def running_server(tmp_path: Path, today: str) -> Iterator[dict[str, Any]]:
         assert time.monotonic() < deadline, "the server did not come up"
         time.sleep(0.2)
     try:
-        yield {"base": base, "item": str(case.id), "token": token, "data": data}
+        yield {"base": base, "item": str(case.id), "token": token, "data": data, "process": server}
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
@@ -145,3 +145,100 @@ def test_the_server_runs_the_deadline_engine_on_start(tmp_path: Path) -> None:
         assert types.count("Escalated") == 1, types
         escalated = next(e for e in history["items"] if e["type"] == "Escalated")
         assert escalated["actor"]["role"] == "system"
+
+
+@contextmanager
+def serving(data: Path, **env: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """``ducha serve`` (one worker) over ``data``, in a process group of its own so that a
+    test can kill -9 the master and its worker at once."""
+    port = free_port()
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "ducha"), "serve", "--port", str(port)],
+        env={**os.environ, "DUCHA_DATA_DIR": str(data), "DUCHA_CLOCK": "2026-03-03", **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if call(f"{base}/healthz")[0] == 200:
+                break
+        except (urllib.error.URLError, ConnectionError):
+            pass
+        assert server.poll() is None, server.stdout.read() if server.stdout else ""
+        assert time.monotonic() < deadline, "the server did not come up"
+        time.sleep(0.2)
+    try:
+        yield base, server
+    finally:
+        if server.poll() is None:
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=30)
+
+
+def test_a_key_in_flight_when_the_server_is_killed_runs_once_on_retry(tmp_path: Path) -> None:
+    """kill -9 while a request holds its Idempotency-Key: the claim expires (its lease), and
+    the retry runs the command once; a second retry replays that answer."""
+    import sqlite3
+
+    with running_server(tmp_path, "2026-03-03") as first:
+        data, item, token = first["data"], first["item"], first["token"]
+    url = f"/api/v1/offices/gansu/items/{item}/acknowledge"
+    headers = {"Authorization": f"Bearer {token}", "If-Match": '"1"', "Idempotency-Key": "ack-1"}
+    store = sqlite3.connect(data / "offices" / "gansu.sqlite", isolation_level=None)
+    with serving(data, DUCHA_IDEMPOTENCY_LEASE_SECONDS="1") as (base, server):
+        store.execute("BEGIN IMMEDIATE")  # the command's save waits for this lock
+        in_flight = threading.Thread(
+            target=lambda: _swallow(lambda: call(base + url, "POST", {}, **headers)), daemon=True
+        )
+        in_flight.start()
+        time.sleep(1.5)  # the request has claimed its key and waits on the store
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait(timeout=10)
+        store.execute("ROLLBACK")
+    store.close()
+    with serving(data, DUCHA_IDEMPOTENCY_LEASE_SECONDS="1") as (base, _):
+        time.sleep(1.2)  # past the lease
+        status, answer_headers, body = call(base + url, "POST", {}, **headers)
+        assert status == 200, body
+        assert body["status"] == "acknowledged" and answer_headers["ETag"] == '"2"'
+        again = call(base + url, "POST", {}, **headers)
+        assert again[0] == 200 and again[1].get("Idempotent-Replayed") == "true"
+        _, _, history = call(
+            f"{base}/api/v1/offices/gansu/items/{item}/history",
+            Authorization=f"Bearer {token}",
+        )
+        assert [e["type"] for e in history["items"]] == ["Registered", "Acknowledged"]
+
+
+def _swallow(request: Any) -> None:
+    with suppress(OSError):  # the server was killed under it (URLError is an OSError)
+        request()
+
+
+def test_a_413_leaves_the_connection_usable_and_query_tokens_stay_out_of_the_log(
+    tmp_path: Path,
+) -> None:
+    import http.client
+
+    with running_server(tmp_path, "2026-03-03") as served:
+        host, port = served["base"].removeprefix("http://").split(":")
+        conn = http.client.HTTPConnection(host, int(port), timeout=10)
+        auth = {"Authorization": f"Bearer {served['token']}", "Content-Type": "application/json"}
+        big = b'{"text": "' + b"x" * 2_000_000 + b'"}'
+        conn.request("POST", "/api/v1/offices/gansu/items", body=big, headers=auth)
+        too_large = conn.getresponse()
+        assert too_large.status == 413
+        assert json.loads(too_large.read())["code"] == "too_large"
+        conn.request("GET", "/healthz?access_token=s3cr3t-in-the-url")  # the same object
+        again = conn.getresponse()
+        assert again.status == 422 and json.loads(again.read())["code"] == "invalid"
+        conn.request("GET", "/healthz")
+        assert conn.getresponse().status == 200
+        conn.close()
+    log = served["process"].stdout.read()
+    assert "GET /healthz?access_token=%5Bredacted%5D" in log, log
+    assert "s3cr3t" not in log
