@@ -37,13 +37,15 @@ LEADER_ACTIONS: Final = SUPERVISOR_ACTIONS | {
     "accept-rectification",
     "close",
     "reopen",
+    "issue-circular",
 }
+ADMIN_ACTIONS: Final = frozenset({"register-office", "set-deadline-policy", "manage-users"})
 ALLOWED: Final[dict[str, frozenset[str]]] = {
     "clerk": CLERK_ACTIONS,
     "supervisor": SUPERVISOR_ACTIONS,
     "leader": LEADER_ACTIONS,
     "auditor": frozenset(),
-    "admin": frozenset({"register-office"}),
+    "admin": ADMIN_ACTIONS,
 }
 """role → the commands it may give in its own office (``register`` is 立项)."""
 
@@ -53,3 +55,8 @@ AUDIT_READERS: Final = frozenset({"supervisor", "leader", "auditor"})
 
 def may(role: str, action: str) -> bool:
     return action in ALLOWED.get(role, frozenset())
+
+
+def roles_for(action: str) -> list[str]:
+    """The roles that may give ``action``, in the order of ``ALLOWED``."""
+    return [role for role, actions in ALLOWED.items() if action in actions]

@@ -20,6 +20,7 @@ from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException
 
 from domain.lights import light
+from domain.policy import roles_for
 from domain.values import Actor, business_date
 from services.actions import domain_params
 from services.bootstrap import Platform
@@ -205,6 +206,7 @@ def create_app(platform: Platform, users: UserDirectory | None = None) -> Flask:
     @health.response(200, s.Health)
     @health.alt_response(503, schema=ErrorSchema)
     def healthz(_query: dict[str, Any]) -> Any:
+        """Whether the stores answer (200) or not (503). No token needed."""
         try:
             platform.registry.refresh()
             platform.read.all("SELECT 1 AS ok")
@@ -222,6 +224,9 @@ def create_app(platform: Platform, users: UserDirectory | None = None) -> Flask:
     @offices.response(201, s.OfficeOut)
     @offices.doc(security=BEARER, parameters=[IDEMPOTENCY_KEY])
     def register_office(data: dict[str, Any], _query: dict[str, Any]) -> Any:
+        """Register an office under an active parent; its event store is provisioned.
+
+        Roles: admin."""
         user = caller()
         access.admin(user)
         office = platform.registry.register(
@@ -229,11 +234,76 @@ def create_app(platform: Platform, users: UserDirectory | None = None) -> Flask:
         )
         return office.to_dict(), 201, {"Location": f"{BASE}/offices/{office.code}"}
 
+    @offices.route("/offices", methods=["GET"])
+    @offices.arguments(s.Paging, location="query")
+    @offices.response(200, s.OfficeList)
+    @offices.doc(security=BEARER)
+    def list_offices(args: dict[str, Any]) -> Any:
+        """The offices the user may see: their own, its superiors and its subordinates (an
+        admin: every office), top-down. Any role."""
+        user = caller()
+        shown = [o for o in platform.registry.all() if access.visible(user, o.code)]
+        return paginate(shown, args["page"], args["per_page"]).to_dict()
+
+    @offices.route("/offices/<code>/policy", methods=["PUT"])
+    @offices.arguments(s.PolicyIn)
+    @offices.arguments(s.NoQuery, location="query")
+    @offices.response(200, s.OfficeOut)
+    @offices.doc(security=BEARER)
+    def set_policy(data: dict[str, Any], _query: dict[str, Any], code: str) -> Any:
+        """How the deadline engine treats the office's overdue records: escalate or not, and
+        after how many working days. Roles: admin."""
+        user = caller()
+        access.admin(user, "set-deadline-policy")
+        office = platform.registry.set_deadline_policy(
+            actor(user), code, data["escalate"], data["grace_working_days"]
+        )
+        return office.to_dict()
+
+    @offices.route("/offices/<code>/users", methods=["GET"])
+    @offices.arguments(s.Paging, location="query")
+    @offices.response(200, s.UserList)
+    @offices.doc(security=BEARER)
+    def office_users(args: dict[str, Any], code: str) -> Any:
+        """The office's users (tokens are never shown). Roles: admin."""
+        user = caller()
+        access.admin(user, "manage-users")
+        platform.registry.get(code)
+        found = [u.to_dict() for u in users.list(code)]
+        return paginate(found, args["page"], args["per_page"]).to_dict()
+
+    @offices.route("/offices/<code>/users", methods=["POST"])
+    @offices.arguments(s.UserIn)
+    @offices.arguments(s.NoQuery, location="query")
+    @offices.response(201, s.UserCreated)
+    @offices.doc(security=BEARER, parameters=[IDEMPOTENCY_KEY])
+    def add_user(data: dict[str, Any], _query: dict[str, Any], code: str) -> Any:
+        """A new user of the office; the answer carries the token, this once. Roles: admin."""
+        user = caller()
+        access.admin(user, "manage-users")
+        platform.registry.get(code)
+        added, token = users.add(actor(user), code, data["role"], data["name"])
+        return {**added.to_dict(), "token": token}, 201
+
+    @offices.route("/users/<user_id>/revoke", methods=["POST"])
+    @offices.arguments(s.Reason)
+    @offices.arguments(s.NoQuery, location="query")
+    @offices.response(200, s.UserOut)
+    @offices.doc(security=BEARER)
+    def revoke_user(data: dict[str, Any], _query: dict[str, Any], user_id: str) -> Any:
+        """Revoke a user: their token is refused from the next request on. Roles: admin."""
+        user = caller()
+        access.admin(user, "manage-users")
+        return users.revoke(actor(user), user_id, data["reason"]).to_dict()
+
     @offices.route("/offices/<code>")
     @offices.arguments(s.NoQuery, location="query")
     @offices.response(200, s.OfficeOut)
     @offices.doc(security=BEARER)
     def get_office(_query: dict[str, Any], code: str) -> Any:
+        """An office's record.
+
+        Any role, for their own office, its superiors and its subordinates (admin: all)."""
         access.office(caller(), code)
         return platform.registry.get(code).to_dict()
 
@@ -242,6 +312,9 @@ def create_app(platform: Platform, users: UserDirectory | None = None) -> Flask:
     @offices.response(200, s.OfficeList)
     @offices.doc(security=BEARER)
     def office_children(args: dict[str, Any], code: str) -> Any:
+        """The office's direct subordinates, paginated.
+
+        Any role, for their own office and below (admin: all)."""
         access.subtree(caller(), code)
         children = platform.registry.children(code)
         return paginate(children, args["page"], args["per_page"]).to_dict()
@@ -255,8 +328,11 @@ def create_app(platform: Platform, users: UserDirectory | None = None) -> Flask:
     @items.response(201, s.ItemOut, headers=ETAG_HEADER)
     @items.doc(security=BEARER, parameters=[IDEMPOTENCY_KEY])
     def register_item(data: dict[str, Any], _query: dict[str, Any], code: str) -> Any:
-        """With an ``Idempotency-Key`` the new item's id comes from the user and the key, so
-        that a retry after a crash finds the item instead of registering it twice."""
+        """Register (立项) an item: its source and the five elements.
+
+        Roles: supervisor, leader. With an Idempotency-Key the new item's id comes from the
+        user and the key, so that a retry after a crash finds the item instead of registering
+        it twice."""
         user = caller()
         access.command(user, code, "register")
         item_id = idempotent_id(user.id, g.idempotency[1]) if "idempotency" in g else None
@@ -276,6 +352,9 @@ def create_app(platform: Platform, users: UserDirectory | None = None) -> Flask:
     @items.response(200, s.ItemPage)
     @items.doc(security=BEARER)
     def list_items(args: dict[str, Any], code: str) -> Any:
+        """The office's items and tasks, filtered and paginated, with their lights.
+
+        Any role of the office; an auditor across the subtree granted."""
         access.items(caller(), code)  # passing it means the office exists
         found = platform.views.items(
             code,
@@ -297,6 +376,9 @@ def create_app(platform: Platform, users: UserDirectory | None = None) -> Flask:
     @items.response(200, s.ItemOut, headers=ETAG_HEADER)
     @items.doc(security=BEARER)
     def get_item(args: dict[str, Any], code: str, item_id: str) -> Any:
+        """One item or task with its ETag; with as_of, as it stood then.
+
+        Any role of the office; an auditor across the subtree granted."""
         access.items(caller(), code)
         until: datetime | None = args["as_of"]
         supervision = platform.supervision
@@ -312,7 +394,9 @@ def create_app(platform: Platform, users: UserDirectory | None = None) -> Flask:
     @items.response(200, s.History)
     @items.doc(security=BEARER)
     def item_history(args: dict[str, Any], code: str, item_id: str) -> Any:
-        """Its events, oldest first (``per_page`` defaults to 50, at most 500)."""
+        """The record's events, oldest first (per_page defaults to 50, at most 500).
+
+        Any role of the office; an auditor across the subtree granted."""
         access.items(caller(), code)
         events = platform.supervision.history(code, item_id)
         return paginate(events, args["page"], args["per_page"]).to_dict()
@@ -322,7 +406,9 @@ def create_app(platform: Platform, users: UserDirectory | None = None) -> Flask:
     @items.response(200, s.TreeNode)
     @items.doc(security=BEARER)
     def item_tree(_query: dict[str, Any], code: str, item_id: str) -> Any:
-        """The responsibility tree below this item or task, across offices."""
+        """The responsibility tree below this item or task, across offices.
+
+        Any role of the office."""
         access.items(caller(), code)
         platform.supervision.get(code, item_id)  # 404 if there is no such record
         whole = platform.views.tree(code, item_id)
@@ -345,7 +431,10 @@ def create_app(platform: Platform, users: UserDirectory | None = None) -> Flask:
             return shown(case), 200, {"ETag": etag(case.version)}
 
         act.__name__ = f"act_{action.replace('-', '_')}"
-        act.__doc__ = f"``{action}`` (If-Match required)."
+        act.__doc__ = (
+            f"{action.replace('-', ' ').capitalize()} (If-Match required).\n\n"
+            f"Roles: {', '.join(roles_for(action))}, in their own office."
+        )
         return act
 
     for action in ACTIONS:
@@ -364,6 +453,9 @@ def create_app(platform: Platform, users: UserDirectory | None = None) -> Flask:
     @reads.response(200, s.Rollup)
     @reads.doc(security=BEARER)
     def rollup(args: dict[str, Any], code: str) -> Any:
+        """Counts for the office and all its descendants; with as_of, as they stood then.
+
+        Any role, for their own office and below (admin: all)."""
         access.subtree(caller(), code)
         platform.registry.get(code)
         until: datetime | None = args["as_of"]
@@ -377,6 +469,9 @@ def create_app(platform: Platform, users: UserDirectory | None = None) -> Flask:
     @reads.response(200, s.AuditPage)
     @reads.doc(security=BEARER)
     def audit(args: dict[str, Any], code: str) -> Any:
+        """Every event of the office, filtered and paginated.
+
+        Roles: supervisor, leader (their office); auditor (the subtree granted)."""
         access.audit(caller(), code)  # passing it means the office exists
         item = args.get("item")
         found = platform.views.audit(
@@ -391,11 +486,34 @@ def create_app(platform: Platform, users: UserDirectory | None = None) -> Flask:
         )
         return found.to_dict()
 
+    @reads.route("/offices/<code>/circulars", methods=["POST"])
+    @reads.arguments(s.CircularIn)
+    @reads.arguments(s.NoQuery, location="query")
+    @reads.response(201, s.CircularIssued)
+    @reads.doc(security=BEARER, parameters=[IDEMPOTENCY_KEY])
+    def issue_circular(data: dict[str, Any], _query: dict[str, Any], code: str) -> Any:
+        """Issue a circular (通报) naming the units commended and criticised. Roles: leader."""
+        user = caller()
+        access.command(user, code, "issue-circular")
+        issued = platform.supervision.issue_circular(
+            actor(user),
+            code,
+            data["title"],
+            data["scope"],
+            data["text"],
+            data["commend"],
+            data["criticise"],
+        )
+        return issued, 201
+
     @reads.route("/offices/<code>/circular")
     @reads.arguments(s.NoQuery, location="query")
     @reads.response(200, s.Circular)
     @reads.doc(security=BEARER)
     def circular(_query: dict[str, Any], code: str) -> Any:
+        """The office's subordinates ranked by on-time rate, commended, under rectification.
+
+        Any role, for their own office and below (admin: all)."""
         access.subtree(caller(), code)
         platform.registry.get(code)
         return platform.views.circular(code)
@@ -404,7 +522,7 @@ def create_app(platform: Platform, users: UserDirectory | None = None) -> Flask:
     @reads.arguments(s.Paging, location="query")
     @reads.response(200, s.PublicPage)
     def public_items(args: dict[str, Any]) -> Any:
-        """Published items with their progress, nothing else (no token needed)."""
+        """Published items with their progress, nothing else. No token needed."""
         return platform.views.public(args["page"], args["per_page"]).to_dict()
 
     for blueprint in (health, offices, items, reads):

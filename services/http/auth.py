@@ -76,6 +76,14 @@ class Access:
         if code != user.office or not may(user.role, action):
             raise ApiError(403, f"a {user.role} may not {action} here")
 
-    def admin(self, user: UserView) -> None:
-        if not may(user.role, "register-office"):
-            raise ApiError(403, "only an admin may register offices")
+    def admin(self, user: UserView, action: str = "register-office") -> None:
+        if not may(user.role, action):
+            raise ApiError(403, f"only an admin may {action.replace('-', ' ')}")
+
+    def visible(self, user: UserView, code: str) -> bool:
+        """Whether ``office`` would answer ``user`` (its record: own, above or below)."""
+        try:
+            self.office(user, code)
+        except NotFoundError:
+            return False
+        return True

@@ -14,6 +14,7 @@ from marshmallow import fields as f
 from marshmallow import validate as v
 
 from domain.errors import InvalidFieldError
+from domain.users import USER_ROLES
 from domain.values import OFFICE_LEVELS, SOURCE_KINDS, clean_text
 from projections.queries import LIGHTS
 from services.inputs import DATE_RANGE, day_problem, instant_problem
@@ -120,6 +121,54 @@ class OfficeOut(ma.Schema):
 
 
 OfficeList = page_of(OfficeOut, "OfficeList")
+
+
+class PolicyIn(Strict):
+    escalate = f.Boolean(required=True, metadata={"description": "Escalate overdue records"})
+    grace_working_days = whole(
+        required=True,
+        validate=v.Range(0, 60),
+        metadata={"description": "Working days overdue before escalating"},
+    )
+
+
+# -- users --------------------------------------------------------------------------------
+class UserIn(Strict):
+    role = Text(required=True, validate=v.OneOf(USER_ROLES))
+    name = words(metadata={"description": "The person's name, e.g. 张三"})
+
+
+class UserOut(ma.Schema):
+    id = f.String(required=True)
+    office = f.String(required=True)
+    role = f.String(required=True)
+    name = f.String(required=True)
+    revoked = f.Boolean(required=True)
+    registered_at = iso_time(required=True)
+
+
+class UserCreated(UserOut):
+    token = f.String(
+        required=True, metadata={"description": "Shown this once; only its hash is kept"}
+    )
+
+
+UserList = page_of(UserOut, "UserList")
+
+
+# -- circulars ----------------------------------------------------------------------------
+class CircularIn(Strict):
+    title = words()
+    scope = words(metadata={"description": "Who it is circulated to"})
+    text = words()
+    commend = f.List(Text(validate=v.Length(min=1)), load_default=list)
+    criticise = f.List(Text(validate=v.Length(min=1)), load_default=list)
+
+
+class CircularIssued(ma.Schema):
+    id = f.String(required=True)
+    office = f.String(required=True)
+    title = f.String(required=True)
 
 
 # -- items --------------------------------------------------------------------------------
