@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable, Sequence
-from datetime import date, datetime, time
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +17,18 @@ import click
 from domain.errors import DomainError, InvalidFieldError
 from domain.lights import AWAITING_WORK
 from domain.users import USER_ROLES
-from domain.values import CHINA_TZ, OFFICE_LEVELS, ROLES, SOURCE_KINDS, Actor
+from domain.values import OFFICE_LEVELS, ROLES, SOURCE_KINDS, Actor
 from services.actions import assign_params, attachments
 from services.bootstrap import Platform, Settings, build_platform
 from services.calendar import CalendarDataMissingError, GovernmentCalendar, load_year_data
 from services.errors import NotFoundError, ServiceError
-from services.inputs import argument_problem, day_problem, instant_problem
+from services.inputs import (
+    argument_problem,
+    china_time,
+    day_problem,
+    instant_problem,
+    parse_instant,
+)
 from services.supervision import ACTIONS, NewItem
 from services.users import UserDirectory
 from services.views import CaseView, OfficeView, Page, paginate, plain
@@ -50,24 +56,23 @@ DATE = DateType()
 
 
 class InstantType(click.ParamType):  # type: ignore[type-arg]
-    """YYYY-MM-DD (the end of that day in China) or an ISO datetime (China time if naive)."""
+    """YYYY-MM-DD (the end of that day in China, or its start for the first day of a range)
+    or an ISO datetime (China time if naive)."""
 
     name = "DATETIME"
+
+    def __init__(self, day_starts: bool = False) -> None:
+        self.day_starts = day_starts
 
     def convert(
         self, value: Any, param: click.Parameter | None, ctx: click.Context | None
     ) -> datetime:
         if isinstance(value, datetime):
             return value
-        text = str(value)
         try:
-            if len(text) == 10:
-                instant = datetime.combine(date.fromisoformat(text), time.max, tzinfo=CHINA_TZ)
-            else:
-                instant = datetime.fromisoformat(text)
-        except ValueError:
-            self.fail(f"'{value}' is not YYYY-MM-DD or an ISO datetime", param, ctx)
-        instant = instant if instant.tzinfo else instant.replace(tzinfo=CHINA_TZ)
+            instant = parse_instant(str(value), self.day_starts)
+        except ValueError as e:
+            self.fail(str(e), param, ctx)
         problem = instant_problem(instant)
         if problem:
             self.fail(f"'{value}' {problem}", param, ctx)
@@ -75,6 +80,7 @@ class InstantType(click.ParamType):  # type: ignore[type-arg]
 
 
 INSTANT = InstantType()
+INSTANT_FROM = InstantType(day_starts=True)
 as_of_option = click.option(
     "--as-of", type=INSTANT, help="Show it as it stood then (replayed from the stores)."
 )
@@ -404,7 +410,7 @@ def items_history(c: Context, office: str, item_id: str, as_json: bool) -> None:
     for e in events:
         actor = f"{e.actor['user_id']}@{e.actor['office']}/{e.actor['role']}"
         data = json.dumps(e.to_dict()["data"], ensure_ascii=False)
-        click.echo(f"v{e.version:<3} {e.time.isoformat(timespec='seconds')} {e.type:22} {actor}")
+        click.echo(f"v{e.version:<3} {china_time(e.time)} {e.type:22} {actor}")
         click.echo(f"     {data}")
 
 
@@ -860,10 +866,6 @@ def circular_command(c: Context, office: str, as_json: bool) -> None:
         )
 
 
-def china_time(utc: str) -> str:
-    return datetime.fromisoformat(utc).astimezone(CHINA_TZ).isoformat(timespec="seconds")
-
-
 @cli.group("audit")
 def audit() -> None:
     """Audit trails."""
@@ -872,7 +874,9 @@ def audit() -> None:
 @audit.command("trail")
 @office_option
 @click.option("--item", "record_id", metavar="ID", help="Only this item or task.")
-@click.option("--from", "start", type=INSTANT, help="From this instant (or day).")
+@click.option(
+    "--from", "start", type=INSTANT_FROM, help="From this instant (or the start of this day)."
+)
 @click.option("--to", "end", type=INSTANT, help="Up to this instant (or the end of this day).")
 @click.option("--actor", metavar="USER", help="Only this user's events.")
 @click.option("--type", "type_", metavar="TYPE", help="Only this event type, e.g. Urged.")
@@ -887,7 +891,7 @@ def audit_trail(c: Context, /, office: str, as_json: bool, **filters: Any) -> No
         page,
         as_json,
         lambda r: (
-            f"{r['position']:>6} {r['time'][:19]} {r['type']:22} "
+            f"{r['position']:>6} {china_time(r['time'])} {r['type']:22} "
             f"{r['actor_user']}/{r['actor_role']} {r['record_id'][:8]} {r['summary']}"
         ),
     )

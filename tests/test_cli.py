@@ -296,3 +296,16 @@ def test_undecodable_arguments_and_far_dates_are_refused(run: Run, tmp_path: Pat
     far = [*REGISTER, "--deadline", "9999-12-31"]
     assert run(*far, code=2) == "" and "from 2000-01-01 to 2199-12-31" in run.err
     assert run.json("items", "list", "--office", "gansu")["total"] == 0
+
+
+def test_a_day_means_that_whole_day_in_china_and_times_are_shown_in_china(run: Run) -> None:
+    item = run.json(*REGISTER)  # at 10:00 China time on 2026-03-02 (02:00 UTC)
+    trail = run.json(
+        "audit", "trail", "--office", "gansu", "--from", "2026-03-02", "--to", "2026-03-02"
+    )
+    assert [r["record_id"] for r in trail["items"]] == [item["id"]]
+    assert run.json("audit", "trail", "--office", "gansu", "--from", "2026-03-03")["total"] == 0
+    shown = run("audit", "trail", "--office", "gansu")
+    assert "2026-03-02T10:00:00+08:00" in shown
+    history = run("items", "history", "--office", "gansu", item["id"])
+    assert "2026-03-02T10:00:00+08:00" in history

@@ -36,6 +36,7 @@ from services.http.idempotency import (
     IdempotencyKeys,
     fingerprint,
 )
+from services.inputs import china_time
 from services.supervision import ACTIONS, NewItem
 from services.users import UserDirectory, UserView
 from services.views import CaseView, paginate
@@ -185,6 +186,9 @@ def create_app(platform: Platform, users: UserDirectory | None = None) -> Flask:
     def actor(user: UserView) -> Actor:
         return Actor(user.id, user.office, user.role)
 
+    def subtree_codes(code: str) -> list[str]:
+        return [o.code for o in platform.registry.descendants(code)]
+
     def recorded_by(user: UserView, code: str, item_id: str, version: int) -> bool:
         """Whether ``version`` of the record exists and was recorded by ``user``: with the
         If-Match of a retried request, only that request's first attempt can have done it."""
@@ -194,6 +198,8 @@ def create_app(platform: Platform, users: UserDirectory | None = None) -> Flask:
     def shown(case: CaseView, until: datetime | None = None) -> dict[str, Any]:
         """The record as the API returns it: the view plus its light on that day."""
         out = case.to_dict()
+        for moment in ("registered_at", "modified_at"):
+            out[moment] = china_time(out[moment])
         today = business_date(until or platform.clock())
         out["light"] = light(case.status, case.deadline, today, platform.calendar)
         return out
@@ -398,20 +404,30 @@ def create_app(platform: Platform, users: UserDirectory | None = None) -> Flask:
 
         Any role of the office; an auditor across the subtree granted."""
         access.items(caller(), code)
-        events = platform.supervision.history(code, item_id)
+        events = [
+            {**e.to_dict(), "time": china_time(e.time)}
+            for e in platform.supervision.history(code, item_id)
+        ]
         return paginate(events, args["page"], args["per_page"]).to_dict()
 
     @items.route("/offices/<code>/items/<item_id>/tree")
-    @items.arguments(s.NoQuery, location="query")
+    @items.arguments(s.AsOf, location="query")
     @items.response(200, s.TreeNode)
     @items.doc(security=BEARER)
-    def item_tree(_query: dict[str, Any], code: str, item_id: str) -> Any:
-        """The responsibility tree below this item or task, across offices.
+    def item_tree(args: dict[str, Any], code: str, item_id: str) -> Any:
+        """The responsibility tree below this item or task, across offices; with as_of, as it
+        stood then.
 
         Any role of the office."""
         access.items(caller(), code)
         platform.supervision.get(code, item_id)  # 404 if there is no such record
-        whole = platform.views.tree(code, item_id)
+        views = platform.views
+        until: datetime | None = args["as_of"]
+        found = views.item(code, item_id)
+        if until is not None and found is not None:
+            top = found["root"]["office"]
+            views = platform.as_of(until, [top, *subtree_codes(top)])
+        whole = views.tree(code, item_id)
         node = find_node(whole, code, item_id) if whole else None
         if node is None:
             raise NotFoundError(f"no item '{item_id}' in office '{code}'")
@@ -461,8 +477,7 @@ def create_app(platform: Platform, users: UserDirectory | None = None) -> Flask:
         until: datetime | None = args["as_of"]
         if until is None:
             return platform.views.rollup(code)
-        offices = [code, *[o.code for o in platform.registry.descendants(code)]]
-        return platform.as_of(until, offices).rollup(code)
+        return platform.as_of(until, [code, *subtree_codes(code)]).rollup(code)
 
     @reads.route("/offices/<code>/audit")
     @reads.arguments(s.AuditQuery, location="query")
@@ -484,7 +499,9 @@ def create_app(platform: Platform, users: UserDirectory | None = None) -> Flask:
             page=args["page"],
             per_page=args["per_page"],
         )
-        return found.to_dict()
+        page = found.to_dict()
+        page["items"] = [{**row, "time": china_time(row["time"])} for row in page["items"]]
+        return page
 
     @reads.route("/offices/<code>/circulars", methods=["POST"])
     @reads.arguments(s.CircularIn)

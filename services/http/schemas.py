@@ -17,7 +17,13 @@ from domain.errors import InvalidFieldError
 from domain.users import USER_ROLES
 from domain.values import OFFICE_LEVELS, SOURCE_KINDS, clean_text
 from projections.queries import LIGHTS
-from services.inputs import DATE_RANGE, day_problem, instant_problem
+from services.inputs import (
+    DATE_RANGE,
+    INSTANT_FORMAT,
+    day_problem,
+    instant_problem,
+    parse_instant,
+)
 
 
 class Text(f.String):
@@ -46,17 +52,26 @@ class Day(f.Date):
         return day
 
 
-class Instant(f.AwareDateTime):
-    """An instant with its time zone, on a day in the accepted range (``services.inputs``)."""
+class Instant(f.Field):  # type: ignore[type-arg]
+    """``YYYY-MM-DD`` (the end of that day in China; its start with ``day_starts``) or an ISO
+    datetime (China time without an offset), on a day in the accepted range."""
 
-    def __init__(self, **kw: Any) -> None:
-        super().__init__(default_timezone=None, **kw)
+    def __init__(self, day_starts: bool = False, **kw: Any) -> None:
+        metadata = {"type": "string", "format": "date-time", **kw.pop("metadata", {})}
+        metadata.setdefault("description", INSTANT_FORMAT)
+        super().__init__(metadata=metadata, **kw)
+        self.day_starts = day_starts
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
-        instant: datetime = super()._deserialize(value, attr, data, **kwargs)
+        if not isinstance(value, str):
+            raise ma.ValidationError(f"must be {INSTANT_FORMAT}")
+        try:
+            instant = parse_instant(value, self.day_starts)
+        except ValueError:
+            raise ma.ValidationError(f"must be {INSTANT_FORMAT}") from None
         problem = instant_problem(instant)
         if problem:
-            raise ma.ValidationError(f"an ISO datetime with a time zone {problem}")
+            raise ma.ValidationError(problem)
         return instant
 
 
@@ -254,7 +269,7 @@ ItemPage = page_of(ItemOut, "ItemPage")
 class AsOf(Strict):
     as_of = Instant(
         load_default=None,
-        metadata={"description": "Time travel: the state at this instant (with a time zone)"},
+        metadata={"description": f"Time travel: the state at this instant: {INSTANT_FORMAT}"},
     )
 
 
@@ -302,7 +317,7 @@ class Rollup(ma.Schema):
 
 class AuditQuery(Paging):
     item = f.UUID(metadata={"description": "Only this item's or task's events"})
-    from_ = Instant(data_key="from")
+    from_ = Instant(data_key="from", day_starts=True)
     to = Instant()
     actor = Text(metadata={"description": "User id"})
     type = Text(metadata={"description": "Event type, e.g. ProgressReported"})
