@@ -15,6 +15,16 @@ from domain.assignment import Assignee
 from domain.errors import InvalidFieldError
 
 
+def registration_warnings(deadline: date, today: date) -> list[str]:
+    """What a person registering an item should hear although nothing is wrong with it."""
+    if deadline < today:
+        return [
+            f"the deadline {deadline} has already passed (today is {today}): the item is "
+            "overdue from the start"
+        ]
+    return []
+
+
 def attachments(names: Iterable[str]) -> list[dict[str, Any]]:
     return [{"name": n} for n in names]
 

@@ -17,8 +17,8 @@ import click
 from domain.errors import DomainError, InvalidFieldError
 from domain.lights import AWAITING_WORK
 from domain.users import USER_ROLES
-from domain.values import OFFICE_LEVELS, ROLES, SOURCE_KINDS, Actor
-from services.actions import assign_params, attachments
+from domain.values import OFFICE_LEVELS, ROLES, SOURCE_KINDS, Actor, business_date
+from services.actions import assign_params, attachments, registration_warnings
 from services.bootstrap import Platform, Settings, build_platform
 from services.calendar import CalendarDataMissingError, GovernmentCalendar, load_year_data
 from services.errors import NotFoundError, ServiceError
@@ -215,6 +215,7 @@ def actor_options(f: Any) -> Any:
     metavar="URL",
     help="postgresql://… to use PostgreSQL, one schema per office (env DUCHA_DATABASE_URL).",
 )
+@click.version_option(package_name="ducha", prog_name="ducha", message="%(prog)s %(version)s")
 @click.pass_context
 def cli(ctx: click.Context, data_dir: Path | None, database_url: str | None) -> None:
     """Ducha (督查): supervision items, tasks and offices, one event store per office.
@@ -356,7 +357,10 @@ def items_register(
         importance=f["importance"],
         urgency=f["urgency"],
     )
-    case = c.platform.supervision.register_item(Actor(user, office, role), office, new)
+    platform = c.platform
+    case = platform.supervision.register_item(Actor(user, office, role), office, new)
+    for warning in registration_warnings(case.deadline, business_date(platform.clock())):
+        click.echo(f"warning: {warning}", err=True)
     emit_json(case.to_dict()) if as_json else show_case(case)
 
 

@@ -309,3 +309,16 @@ def test_a_day_means_that_whole_day_in_china_and_times_are_shown_in_china(run: R
     assert "2026-03-02T10:00:00+08:00" in shown
     history = run("items", "history", "--office", "gansu", item["id"])
     assert "2026-03-02T10:00:00+08:00" in history
+
+
+def test_a_deadline_already_passed_warns_and_the_version_is_printed(run: Run) -> None:
+    late = ["--source-kind", "document", "--issued-on", "2026-02-02", "--deadline", "2026-03-01"]
+    item = run.json(*REGISTER, *late)
+    assert item["deadline"] == "2026-03-01"
+    assert run.err == (
+        "warning: the deadline 2026-03-01 has already passed (today is 2026-03-02): "
+        "the item is overdue from the start\n"
+    )
+    run(*REGISTER, "--json")
+    assert run.err == ""
+    assert run("--version").startswith("ducha ")

@@ -22,7 +22,7 @@ from werkzeug.exceptions import HTTPException
 from domain.lights import light
 from domain.policy import roles_for
 from domain.values import Actor, business_date
-from services.actions import domain_params
+from services.actions import domain_params, registration_warnings
 from services.bootstrap import Platform
 from services.errors import NotFoundError
 from services.http import schemas as s
@@ -351,7 +351,12 @@ def create_app(platform: Platform, users: UserDirectory | None = None) -> Flask:
         headers = {"Location": f"{BASE}/offices/{code}/items/{case.id}", "ETag": etag(case.version)}
         if replayed:
             headers["Idempotent-Replayed"] = "true"
-        return shown(case), 201, headers
+        today = business_date(platform.clock())
+        return (
+            {**shown(case), "warnings": registration_warnings(case.deadline, today)},
+            201,
+            headers,
+        )
 
     @items.route("/offices/<code>/items", methods=["GET"])
     @items.arguments(s.ItemQuery, location="query")

@@ -241,6 +241,9 @@ class ItemOut(ma.Schema):
     root = f.Dict()
     registered_at = iso_time()
     modified_at = iso_time()
+    warnings = f.List(
+        f.String(), metadata={"description": "On registration: what the person should know"}
+    )
 
 
 class NoQuery(Strict):

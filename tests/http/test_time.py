@@ -44,3 +44,25 @@ def test_date_errors_say_the_format(api: Api) -> None:
         got = api.client.get(f"/api/v1/offices/gansu/{path}?{query}", headers=h)
         assert got.status_code == 422
         assert "YYYY-MM-DD" in got.json["errors"][field][0]
+
+
+def test_registering_with_a_deadline_already_passed_warns(api: Api) -> None:
+    body = {
+        "title": "关于安全生产检查的通知",
+        "source_kind": "document",
+        "source_ref": "甘政办发〔2026〕3号",
+        "issued_on": "2026-02-02",
+        "objective": "消除隐患",
+        "content": "全面检查",
+        "executing_unit": "应急厅",
+        "responsible_person": "王五",
+    }
+    h = api.headers("gansu", "supervisor")
+    late = api.client.post(
+        "/api/v1/offices/gansu/items", json={**body, "deadline": "2026-03-01"}, headers=h
+    )
+    assert late.status_code == 201 and "already passed" in late.json["warnings"][0]
+    fine = api.client.post(
+        "/api/v1/offices/gansu/items", json={**body, "deadline": "2026-03-31"}, headers=h
+    )
+    assert fine.status_code == 201 and fine.json["warnings"] == []
