@@ -18,7 +18,9 @@ from domain.assignment import Assignee, check_assignees
 from domain.values import (
     FINDING_KINDS,
     Actor,
+    WorkingCalendar,
     business_date,
+    count_deadline,
     require_choice,
     require_text,
 )
@@ -81,9 +83,15 @@ class Case(Aggregate):
         urgency: int
         root_office: str
         root_id: str
+        deadline_provisional: bool = False
+        """The deadline is this record's own, counted on the provisional calendar."""
+        deadline_working_days: int | None = None
+        """Set when the deadline is this record's own counted one (its basis, to recompute)."""
 
         def apply(self, aggregate: Aggregate) -> None:
             assert isinstance(aggregate, Case)
+            if self.deadline_working_days is not None:
+                aggregate.derived_assignments.update(a.key for a in self.assignees)
             aggregate.assignments.extend(
                 {
                     "kind": a.kind,
@@ -174,11 +182,14 @@ class Case(Aggregate):
             assert isinstance(aggregate, Case)
             if self.assignee:
                 aggregate.pending_extensions.pop(self.assignee, None)
+                aggregate.derived_assignments.discard(f"office:{self.assignee}")
                 for a in aggregate.assignments:
                     if a["kind"] == "office" and a["target"] == self.assignee:
                         a["deadline"] = self.new_deadline.isoformat()
                 return
             aggregate.deadline = self.new_deadline
+            aggregate.deadline_provisional = False  # a date granted is a date, not a count
+            aggregate.deadline_working_days = None
             aggregate.pending_extension = None
             aggregate.extensions_granted += 1
 
@@ -194,10 +205,35 @@ class Case(Aggregate):
             else:
                 aggregate.pending_extension = None
 
+    class DeadlineRecomputed(Event):
+        """A counted deadline counted again on the calendar as it now stands: the year's
+        holiday notice was added, so a provisional count became certain (or moved)."""
+
+        old_deadline: date
+        new_deadline: date
+        provisional: bool
+        """Still provisional after this (the count reaches another unpublished year)."""
+        reason: str
+        notice: str
+        """The notice the new count rests on (its citation), if any."""
+        assignments: list[str]
+        """Assignments (``kind:target``) whose deadline was this record's and moves with it."""
+
+        def apply(self, aggregate: Aggregate) -> None:
+            assert isinstance(aggregate, Case)
+            aggregate.deadline = self.new_deadline
+            aggregate.deadline_provisional = self.provisional
+            moved = set(self.assignments)
+            for a in aggregate.assignments:
+                if f"{a['kind']}:{a['target']}" in moved:
+                    a["deadline"] = self.new_deadline.isoformat()
+
     # -- 催办, 督办, 表彰 ----------------------------------------------------------------
     class Urged(Event):
         message: str
         source: str = ""
+        provisional: bool = False
+        """Judged on the provisional calendar (the deadline engine's urges)."""
 
         def apply(self, aggregate: Aggregate) -> None:
             assert isinstance(aggregate, Case)
@@ -207,6 +243,8 @@ class Case(Aggregate):
         to: str
         reason: str
         source: str = ""
+        provisional: bool = False
+        """Judged on the provisional calendar (the deadline engine's escalations)."""
 
         def apply(self, aggregate: Aggregate) -> None:
             assert isinstance(aggregate, Case)
@@ -343,6 +381,8 @@ class Case(Aggregate):
         deadline: date,
         importance: int,
         urgency: int,
+        deadline_provisional: bool = False,
+        deadline_working_days: int | None = None,
     ) -> None:
         self.office = office
         self.title = title
@@ -354,6 +394,12 @@ class Case(Aggregate):
         self.executing_unit = executing_unit
         self.responsible_person = responsible_person
         self.deadline = deadline
+        self.deadline_provisional = deadline_provisional
+        """Counted (partly) on the provisional calendar: recomputed when the notice comes."""
+        self.deadline_working_days = deadline_working_days
+        """The deadline is this many working days after the issue date (None: a date given)."""
+        self.derived_assignments: set[str] = set()
+        """Assignments (``kind:target``) whose deadline is this record's counted one."""
         self.importance = importance
         self.urgency = urgency
         self.status = self.initial
@@ -399,6 +445,7 @@ class Case(Aggregate):
         self.check_may_assign()
         already = {f"{a['kind']}:{a['target']}" for a in self.assignments}
         check_assignees(assignees, self.office, already)
+        inherited = deadline is None
         deadline = deadline or self.deadline
         if deadline > self.deadline:
             raise errors.AssignmentDeadlineError()
@@ -422,6 +469,8 @@ class Case(Aggregate):
             urgency=self.urgency,
             root_office=root_office,
             root_id=root_id,
+            deadline_provisional=inherited and self.deadline_provisional,
+            deadline_working_days=self.deadline_working_days if inherited else None,
         )
 
     def acknowledge(self, actor: Actor, at: datetime) -> None:
@@ -551,7 +600,9 @@ class Case(Aggregate):
             source=source,
         )
 
-    def urge(self, actor: Actor, at: datetime, message: str, source: str = "") -> None:
+    def urge(
+        self, actor: Actor, at: datetime, message: str, source: str = "", provisional: bool = False
+    ) -> None:
         if self.already_applied(source):
             return
         self.check_work_open()
@@ -561,9 +612,18 @@ class Case(Aggregate):
             actor=actor,
             message=require_text("message", message),
             source=source,
+            provisional=bool(provisional),
         )
 
-    def escalate(self, actor: Actor, at: datetime, to: str, reason: str, source: str = "") -> None:
+    def escalate(
+        self,
+        actor: Actor,
+        at: datetime,
+        to: str,
+        reason: str,
+        source: str = "",
+        provisional: bool = False,
+    ) -> None:
         if self.already_applied(source):
             return
         self.check_work_open()
@@ -574,6 +634,32 @@ class Case(Aggregate):
             to=require_text("to", to, 200),
             reason=require_text("reason", reason),
             source=source,
+            provisional=bool(provisional),
+        )
+
+    def recompute_deadline(
+        self, actor: Actor, at: datetime, calendar: WorkingCalendar, reason: str, notice: str = ""
+    ) -> None:
+        """Count a counted deadline again on ``calendar`` as it now stands (a holiday notice was
+        added). Records ``DeadlineRecomputed`` only if the day or its provisional mark changed;
+        a deadline given as a date (or granted by an extension) is left alone."""
+        self.check_work_open()
+        reason = require_text("reason", reason)
+        if self.deadline_working_days is None:
+            return
+        counted = count_deadline(calendar, self.issued_on, self.deadline_working_days)
+        if (counted.day, counted.provisional) == (self.deadline, self.deadline_provisional):
+            return
+        self.trigger_event(
+            self.DeadlineRecomputed,
+            timestamp=at,
+            actor=actor,
+            old_deadline=self.deadline,
+            new_deadline=counted.day,
+            provisional=counted.provisional,
+            reason=reason,
+            notice=notice.strip(),
+            assignments=sorted(self.derived_assignments),
         )
 
     def commend(self, actor: Actor, at: datetime, reason: str, source: str = "") -> None:

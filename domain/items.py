@@ -13,7 +13,9 @@ from domain.values import (
     INSTRUCTION_DEFAULT_WORKING_DAYS,
     SOURCE_KINDS,
     Actor,
+    ComputedDeadline,
     WorkingCalendar,
+    count_deadline,
     require_choice,
     require_office_code,
     require_scale,
@@ -23,15 +25,17 @@ from domain.values import (
 
 def default_deadline(
     source_kind: str, issued_on: date, deadline: date | None, calendar: WorkingCalendar
-) -> date:
-    """A leader's instruction without a deadline is due on the 30th working day after issue."""
+) -> ComputedDeadline:
+    """A leader's instruction without a deadline is due on the 30th working day after issue
+    (provisional if the count reaches a year whose holiday notice is not yet published); a
+    deadline given is never provisional."""
     if deadline is not None:
         if deadline < issued_on:
             raise errors.DeadlineBeforeIssueError()
-        return deadline
+        return ComputedDeadline(deadline)
     if source_kind != "instruction":
         raise errors.MissingDeadlineError(source_kind)
-    return calendar.add_working_days(issued_on, INSTRUCTION_DEFAULT_WORKING_DAYS)
+    return count_deadline(calendar, issued_on, INSTRUCTION_DEFAULT_WORKING_DAYS)
 
 
 class SupervisionItem(Case):
@@ -51,6 +55,8 @@ class SupervisionItem(Case):
         deadline: date
         importance: int
         urgency: int
+        deadline_provisional: bool = False
+        deadline_working_days: int | None = None
 
     def __init__(
         self,
@@ -67,6 +73,8 @@ class SupervisionItem(Case):
         deadline: date,
         importance: int,
         urgency: int,
+        deadline_provisional: bool = False,
+        deadline_working_days: int | None = None,
     ) -> None:
         self._init_case(
             office,
@@ -81,6 +89,8 @@ class SupervisionItem(Case):
             deadline,
             importance,
             urgency,
+            deadline_provisional,
+            deadline_working_days,
         )
 
     @classmethod
@@ -106,6 +116,7 @@ class SupervisionItem(Case):
     ) -> SupervisionItem:
         """立项: all five elements are required; see ``default_deadline`` for the deadline."""
         source_kind = require_choice("source_kind", source_kind, SOURCE_KINDS)
+        due = default_deadline(source_kind, issued_on, deadline, calendar)
         return cls._create(
             cls.Registered,
             id=item_id,
@@ -120,9 +131,11 @@ class SupervisionItem(Case):
             content=require_text("content", content, 20000),
             executing_unit=require_text("executing_unit", executing_unit, 200),
             responsible_person=require_text("responsible_person", responsible_person, 200),
-            deadline=default_deadline(source_kind, issued_on, deadline, calendar),
+            deadline=due.day,
             importance=require_scale("importance", importance),
             urgency=require_scale("urgency", urgency),
+            deadline_provisional=due.provisional,
+            deadline_working_days=due.working_days,
         )
 
     @property

@@ -39,6 +39,8 @@ class Task(Case):
         deadline: date
         importance: int
         urgency: int
+        deadline_provisional: bool = False
+        deadline_working_days: int | None = None
 
     def __init__(
         self,
@@ -60,6 +62,8 @@ class Task(Case):
         deadline: date,
         importance: int,
         urgency: int,
+        deadline_provisional: bool = False,
+        deadline_working_days: int | None = None,
     ) -> None:
         self.parent_office = parent_office
         self.parent_id = parent_id
@@ -79,6 +83,8 @@ class Task(Case):
             deadline,
             importance,
             urgency,
+            deadline_provisional,
+            deadline_working_days,
         )
 
     @staticmethod
@@ -98,7 +104,8 @@ class Task(Case):
         assignment: Case.Assigned,
         executing_unit: str,
     ) -> Task:
-        """Create the task from the parent's ``Assigned`` event, if it names this office."""
+        """Create the task from the parent's ``Assigned`` event, if it names this office; its
+        deadline (and whether that is provisional) is the assignment's."""
         require_office_code("office", office)
         mine = [a for a in assignment.assignees if a.kind == "office" and a.target == office]
         if not mine:
@@ -125,6 +132,8 @@ class Task(Case):
             deadline=assignment.deadline,
             importance=assignment.importance,
             urgency=assignment.urgency,
+            deadline_provisional=assignment.deadline_provisional,
+            deadline_working_days=assignment.deadline_working_days,
         )
 
     @property

@@ -47,6 +47,30 @@ class WorkingCalendar(Protocol):
 
     def working_days_between(self, a: date, b: date) -> int: ...
 
+    def reckon(self, start: date, n: int) -> tuple[date, tuple[int, ...]]:
+        """The n-th working day after ``start``, and the years counted on the way on the
+        provisional calendar (their holiday notice is not yet published): empty when the day
+        is certain. One version of the holiday data answers both."""
+        ...
+
+
+@dataclass(frozen=True)
+class ComputedDeadline:
+    """A deadline counted in working days: the day, whether it is provisional, and its basis
+    (``working_days`` after the issue date, kept so the deadline can be recomputed)."""
+
+    day: date
+    provisional: bool = False
+    working_days: int | None = None
+
+
+def count_deadline(
+    calendar: WorkingCalendar, issued_on: date, working_days: int
+) -> ComputedDeadline:
+    """The ``working_days``-th working day after ``issued_on`` (which does not count)."""
+    day, provisional_years = calendar.reckon(issued_on, working_days)
+    return ComputedDeadline(day, bool(provisional_years), working_days)
+
 
 def business_date(at: datetime) -> date:
     """The date in China on which an instant falls: deadlines are judged by it."""

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import click
 
@@ -20,7 +20,7 @@ from domain.users import USER_ROLES
 from domain.values import OFFICE_LEVELS, ROLES, SOURCE_KINDS, Actor, business_date
 from services.actions import assign_params, attachments, registration_warnings
 from services.bootstrap import Platform, Settings, build_platform
-from services.calendar import CalendarDataMissingError, GovernmentCalendar, load_year_data
+from services.calendar import GovernmentCalendar, provisional_note
 from services.errors import NotFoundError, ServiceError
 from services.inputs import (
     argument_problem,
@@ -31,9 +31,9 @@ from services.inputs import (
 )
 from services.supervision import ACTIONS, NewItem
 from services.users import UserDirectory
-from services.views import CaseView, OfficeView, Page, paginate, plain
+from services.views import CaseView, OfficeView, Page, marked_deadline, paginate, plain
 
-USER_ERRORS = (DomainError, ServiceError, CalendarDataMissingError, ValueError)
+USER_ERRORS = (DomainError, ServiceError, ValueError)
 
 
 class DateType(click.ParamType):  # type: ignore[type-arg]
@@ -103,7 +103,11 @@ def show_case(case: CaseView) -> None:
         ("content", case.content),
         ("executing unit", case.executing_unit),
         ("responsible", case.responsible_person),
-        ("deadline", f"{case.deadline}" + (f"  [{', '.join(flags)}]" if flags else "")),
+        (
+            "deadline",
+            marked_deadline(case.deadline, case.deadline_provisional)
+            + (f"  [{', '.join(flags)}]" if flags else ""),
+        ),
         ("status", f"{case.status} ({case.progress_percent}%)"),
         ("rectification", case.rectification),
         ("version", str(case.version)),
@@ -114,8 +118,22 @@ def show_case(case: CaseView) -> None:
         rows.append(("assigned", f"{a['role']} {a['kind']} {a['target']} by {a['deadline']}"))
     if case.parent:
         rows.append(("from", f"{case.parent['office']} {case.parent['id']}"))
+    if case.deadline_provisional:
+        rows.append(("", provisional_note(provisional_years_of([case.to_dict()]))))
     for label, value in rows:
         click.echo(f"{label:>15}: {value}")
+
+
+def provisional_years_of(rows: list[dict[str, Any]]) -> set[int]:
+    """The years (after the issue date, up to the deadline) of records marked provisional that
+    the calendar counts provisionally: what a 'provisional: …' note names."""
+    calendar = government_calendar()
+    years: set[int] = set()
+    for r in rows:
+        if r.get("deadline_provisional"):
+            issued, deadline = (date.fromisoformat(str(r[k])) for k in ("issued_on", "deadline"))
+            years.update(calendar.provisional_years_between(issued, deadline) or (deadline.year,))
+    return years
 
 
 def case_line(case: CaseView | dict[str, Any]) -> str:
@@ -123,7 +141,8 @@ def case_line(case: CaseView | dict[str, Any]) -> str:
     mark = "!" if c["overdue"] else " "
     light = f"{c['light']:6} " if "light" in c else ""
     return (
-        f"{c['id'][:8]} {c['kind']:4} {c['status']:19} {light}{c['deadline']}{mark} "
+        f"{c['id'][:8]} {c['kind']:4} {c['status']:19} {light}"
+        f"{marked_deadline(c['deadline'], c.get('deadline_provisional', False))}{mark} "
         f"v{c['version']:<3} {c['title']}"
     )
 
@@ -397,7 +416,11 @@ def items_show(
 def items_list(c: Context, /, office: str, as_json: bool, **filters: Any) -> None:
     """The office's items and tasks, oldest first, with their light ('!' marks overdue)."""
     c.platform.registry.get(office)
-    emit_page(c.platform.views.items(office, **filters), as_json, case_line)
+    page = c.platform.views.items(office, **filters)
+    emit_page(page, as_json, case_line)
+    years = provisional_years_of(page.items)
+    if years and not as_json:
+        click.echo(provisional_note(years), err=True)
 
 
 @items.command("history")
@@ -645,23 +668,29 @@ def calendar() -> None:
 
 
 def government_calendar() -> GovernmentCalendar:
-    path = Settings.from_env().holidays_file
-    return GovernmentCalendar(load_year_data(path) if path else None)
+    return GovernmentCalendar.from_file(Settings.from_env().holidays_file)
 
 
 @calendar.command("add-working-days")
 @click.argument("day", metavar="DATE", type=DATE)
-@click.argument("n", type=click.IntRange(min=0))
+@click.argument("n", type=click.IntRange(min=0, max=3660))
 def calendar_add(day: date, n: int) -> None:
-    """Print the N-th working day after DATE (DATE itself does not count)."""
-    click.echo(government_calendar().add_working_days(day, n).isoformat())
+    """Print the N-th working day after DATE (DATE itself does not count); '*' marks a day
+    counted on the provisional calendar, explained on stderr."""
+    result, years = government_calendar().reckon(day, n)
+    click.echo(marked_deadline(result, bool(years)))
+    if years:
+        click.echo(provisional_note(years), err=True)
 
 
 @calendar.command("is-working-day")
 @click.argument("day", metavar="DATE", type=DATE)
 def calendar_is_working_day(day: date) -> None:
     """Print yes or no; the exit code is 0 either way."""
-    click.echo("yes" if government_calendar().is_working_day(day) else "no")
+    cal = government_calendar()
+    click.echo("yes" if cal.is_working_day(day) else "no")
+    if cal.is_provisional(day.year):
+        click.echo(provisional_note([day.year]), err=True)
 
 
 @calendar.command("working-days-between")
@@ -669,7 +698,61 @@ def calendar_is_working_day(day: date) -> None:
 @click.argument("end", metavar="B", type=DATE)
 def calendar_between(start: date, end: date) -> None:
     """Print the number of working days after A up to and including B."""
-    click.echo(str(government_calendar().working_days_between(start, end)))
+    cal = government_calendar()
+    click.echo(str(cal.working_days_between(start, end)))
+    years = cal.provisional_years_between(min(start, end), max(start, end))
+    if years:
+        click.echo(provisional_note(years), err=True)
+
+
+@calendar.command("add-year")
+@click.argument("year", type=click.IntRange(2027, 2199))
+@click.option(
+    "--file",
+    "notice_file",
+    type=click.File("r", encoding="utf-8"),
+    required=True,
+    help='The notice as JSON (- for stdin): {"source": …, "holidays": […], "workdays": […]}.',
+)
+@json_option
+@pass_ctx
+def calendar_add_year(c: Context, year: int, notice_file: TextIO, as_json: bool) -> None:
+    """Add YEAR's holiday notice and recompute, as events, the provisional deadlines it moves."""
+    try:
+        notice = json.load(notice_file)
+    except json.JSONDecodeError as e:
+        raise ValueError(f"{notice_file.name}: not JSON: {e}") from None
+    added = c.platform.deadlines.add_year(year, notice, c.platform.settings.holidays_file)
+    if as_json:
+        emit_json(added.to_dict())
+        return
+    where = "written to" if added.written else "already in"
+    click.echo(f"{year}: {added.source}, {where} {added.file}")
+    for r in added.recomputed:
+        click.echo(
+            f"{r['office']:24} {r['id'][:8]} {r['kind']:4} {r['old_deadline']}* -> "
+            f"{marked_deadline(r['new_deadline'], r['provisional'])} {r['title']}"
+        )
+    click.echo(f"recomputed {len(added.recomputed)} of {added.checked} open records checked")
+
+
+@calendar.command("provisional")
+@click.option("--office", metavar="CODE", help="Only this office.")
+@json_option
+@pass_ctx
+def calendar_provisional(c: Context, office: str | None, as_json: bool) -> None:
+    """Open records whose deadline is provisional (their year's notice is not yet published)."""
+    if office:
+        c.platform.registry.get(office)
+    rows = c.platform.deadlines.provisional_records(office)
+    if as_json:
+        emit_json(rows)
+        return
+    for r in rows:
+        click.echo(f"{r['office']:24} {r['id'][:8]} {r['kind']:4} {r['deadline']}* {r['title']}")
+    years = {y for r in rows for y in r["provisional_years"]}
+    if years:
+        click.echo(provisional_note(years))
 
 
 # -- demo and run ------------------------------------------------------------------------
@@ -801,7 +884,8 @@ def views_for(c: Context, office: str, as_of: datetime | None, root: str | None 
 def print_tree(node: dict[str, Any], depth: int = 0) -> None:
     click.echo(
         f"{'  ' * depth}{node['office']} {node['id'][:8]} {node['status']} {node['light']} "
-        f"{node['deadline']} {node['unit']} / {node['responsible_person']}"
+        f"{marked_deadline(node['deadline'], node.get('deadline_provisional', False))} "
+        f"{node['unit']} / {node['responsible_person']}"
         + (f" — {node['last_report']}" if node["last_report"] else "")
     )
     for child in node["children"]:
@@ -966,8 +1050,12 @@ def deadlines_run(c: Context, day: date | None, office: str | None, as_json: boo
     if as_json:
         emit_json(plain(report))
         return
+    extra = f" ({report.provisional} on the provisional calendar)" if report.provisional else ""
+    if report.recomputed:
+        extra += f", recomputed {report.recomputed} deadlines"
     click.echo(
-        f"{report.on}: checked {report.checked}, urged {report.urged}, escalated {report.escalated}"
+        f"{report.on}: checked {report.checked}, urged {report.urged}, "
+        f"escalated {report.escalated}{extra}"
     )
 
 

@@ -1,5 +1,7 @@
 """Errors of the services layer. Domain rule violations stay ``domain.errors.DomainError``."""
 
+from domain.errors import DomainError
+
 
 class ServiceError(Exception):
     """A request could not be carried out; nothing was recorded."""
@@ -23,3 +25,14 @@ class RegistryRuleError(ServiceError):
 
 class StoreUnavailableError(ServiceError):
     """A tenant's store is not provisioned or cannot be reached."""
+
+
+class OfficeRetiredError(ServiceError, DomainError):
+    """A command in a retired office (its records can still be read).
+
+    Also a ``DomainError``: to the process manager, a decision relayed to a retired office's
+    task no longer applies there, and is kept as a skipped relay."""
+
+    def __init__(self, office: str) -> None:
+        super().__init__(f"office '{office}' is retired")
+        self.office = office

@@ -1,7 +1,8 @@
 """Commands and queries on supervision items and tasks, each in its own office's store.
 
 Every command is: load, one domain call, save. A save that loses a race, or a caller's
-``expected_version`` that is stale, raises ``ConflictError``: nothing is overwritten.
+``expected_version`` that is stale, raises ``ConflictError``: nothing is overwritten. A command
+in a retired office raises ``OfficeRetiredError``; reads still work there.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from domain.items import SupervisionItem
 from domain.tasks import Task
 from domain.values import Actor, WorkingCalendar, business_date
 from services.clock import Clock
-from services.errors import ConflictError, NotFoundError
+from services.errors import ConflictError, NotFoundError, OfficeRetiredError
 from services.registry import OfficeRegistry
 from services.stores import Backend, TenantStore
 from services.views import CaseView, EventView, plain
@@ -102,7 +103,7 @@ class SupervisionService:
     def register_item(
         self, actor: Actor, office: str, new: NewItem, item_id: UUID | None = None
     ) -> CaseView:
-        store = self._store(office)
+        store = self._active_store(office)
         item = SupervisionItem.register(
             item_id=item_id or uuid4(),
             actor=actor,
@@ -128,6 +129,7 @@ class SupervisionService:
         """Carry out one of ``ACTIONS`` on an item or task of ``office``."""
         if action not in ACTIONS:
             raise ValueError(f"unknown action '{action}'")
+        self._active_store(office)
         if action == "assign":
             self._check_assignees(office, params.get("assignees", []))
         with self._changing(office, item_id, expected_version) as case:
@@ -144,12 +146,14 @@ class SupervisionService:
     ) -> CaseView:
         """Create ``office``'s task from a parent's ``Assigned`` event; a repeat is a no-op.
 
-        The cross-tenant process manager calls this for each office the event names.
+        The cross-tenant process manager calls this for each office the event names. An
+        office retired meanwhile receives nothing (``OfficeRetiredError``).
         """
         store = self._store(office)
         task_id = Task.create_id(parent_office, parent_id, office)
         if task_id in store.repository:
             return self._view(store.repository.get(task_id))
+        self._active_store(office)
         task = Task.receive(
             actor=actor,
             at=self.clock(),
@@ -168,8 +172,21 @@ class SupervisionService:
 
     def relay_report(self, actor: Actor, office: str, record_id: str, **report: Any) -> CaseView:
         """Record a subordinate's report on ``office``'s record (the process manager's call)."""
+        self._active_store(office)
         with self._changing(office, record_id, None) as case:
             case.receive_report(actor, self.clock(), **report)
+        return self._view(case)
+
+    def recompute_deadline(
+        self, office: str, record_id: str, reason: str, notice: str = ""
+    ) -> CaseView:
+        """Count a record's counted deadline again on the calendar as it now stands (a year's
+        holiday notice was added): ``DeadlineRecomputed`` by the system actor ``calendar``,
+        or nothing if the deadline and its provisional mark stay as they are."""
+        self._active_store(office)
+        actor = Actor("calendar", office, "system")
+        with self._changing(office, record_id, None) as case:
+            case.recompute_deadline(actor, self.clock(), self.calendar, reason, notice)
         return self._view(case)
 
     def issue_circular(
@@ -183,7 +200,7 @@ class SupervisionService:
         criticised: list[str],
         circular_id: UUID | None = None,
     ) -> dict[str, Any]:
-        store = self._store(office)
+        store = self._active_store(office)
         circular = Circular.issue(
             circular_id=circular_id or uuid4(),
             actor=actor,
@@ -243,6 +260,13 @@ class SupervisionService:
         self.registry.check_registered(office)
         return self.backend.store(office)
 
+    def _active_store(self, office: str) -> TenantStore:
+        """The store of an office that may still act: registered and not retired."""
+        store = self._store(office)
+        if self.registry.get(office).retired:
+            raise OfficeRetiredError(office)
+        return store
+
     def _load(self, store: TenantStore, item_id: str) -> Case:
         aggregate_id = self._parse_id(store, item_id)
         try:
@@ -299,19 +323,24 @@ class SupervisionService:
             ) from None
 
     def _check_assignees(self, office: str, assignees: list[Assignee]) -> None:
-        """Offices assigned to must be registered, active descendants of the assigning one."""
+        """Offices assigned to must be registered, active descendants of the assigning one.
+
+        An office that is not below the assigning one is refused exactly like one that does not
+        exist (same error, same words): an assignment never reveals what it may not see. Only a
+        descendant may be said to be retired."""
         for a in assignees:
             if a.kind != "office":
                 continue
-            if not self.registry.exists(a.target):
-                raise InvalidAssignmentError(f"office '{a.target}' is not registered")
-            target = self.registry.get(a.target)
-            if target.retired:
-                raise InvalidAssignmentError(f"office '{a.target}' is retired")
-            if not self.registry.is_descendant(a.target, of=office):
+            below = self.registry.exists(a.target) and self.registry.is_descendant(
+                a.target, of=office
+            )
+            if not below:
                 raise InvalidAssignmentError(
-                    f"office '{a.target}' is not below '{office}' in the hierarchy"
+                    f"office '{a.target}' is not registered or not below '{office}' "
+                    "in the hierarchy"
                 )
+            if self.registry.get(a.target).retired:
+                raise InvalidAssignmentError(f"office '{a.target}' is retired")
 
     @staticmethod
     def _case_ids(store: TenantStore) -> Iterator[UUID]:
@@ -347,6 +376,8 @@ def case_fields(case: Case) -> dict[str, Any]:
         "executing_unit": case.executing_unit,
         "responsible_person": case.responsible_person,
         "deadline": case.deadline,
+        "deadline_provisional": case.deadline_provisional,
+        "deadline_working_days": case.deadline_working_days,
         "importance": case.importance,
         "urgency": case.urgency,
         "status": case.status,

@@ -24,6 +24,12 @@ def plain(value: Any) -> Any:
     return value
 
 
+def marked_deadline(deadline: date | str, provisional: bool) -> str:
+    """A deadline as lists show it: ``2027-01-12*`` when it is provisional."""
+    text = deadline.isoformat() if isinstance(deadline, date) else deadline
+    return f"{text}*" if provisional else text
+
+
 @dataclass(frozen=True)
 class OfficeView:
     code: str
@@ -82,6 +88,11 @@ class CaseView:
     root: dict[str, str]
     registered_at: datetime
     modified_at: datetime
+    deadline_provisional: bool = False
+    """The deadline was counted (partly) on the provisional calendar: a year whose holiday
+    notice is not yet published. It is recomputed, as an event, when the notice is added."""
+    deadline_working_days: int | None = None
+    """The deadline is this many working days after the issue date (None: a date was given)."""
 
     def to_dict(self) -> dict[str, Any]:
         return dict(plain(self))

@@ -226,8 +226,51 @@ def test_calendar_commands(run: Run) -> None:
     assert run("calendar", "add-working-days", "2026-09-30", "1") == "2026-10-08\n"
     assert run("calendar", "is-working-day", "2026-10-10") == "yes\n"
     assert run("calendar", "is-working-day", "2026-10-01") == "no\n"
-    run("calendar", "add-working-days", "2026-12-20", "30", code=1)
-    assert "no holiday data for 2027" in run.err
+    assert run("calendar", "add-working-days", "2026-12-20", "30") == "2027-02-01*\n"
+    assert run.err == "provisional: the 2027 holiday notice is not yet published\n"
+
+
+def test_a_provisional_deadline_is_marked_and_a_notice_recomputes_it(
+    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    holidays = tmp_path / "holidays.json"
+    monkeypatch.setenv("DUCHA_HOLIDAYS_FILE", str(holidays))
+    monkeypatch.setenv("DUCHA_CLOCK", "2027-01-20T10:00:00+08:00")
+    january = [*REGISTER[:-2], "--responsible", "马晓东", "--issued-on", "2027-01-20"]
+    item = run.json(*january)
+    assert (item["deadline"], item["deadline_provisional"]) == ("2027-03-05", True)
+    shown = run("items", "show", "--office", "gansu", item["id"])
+    assert "2027-03-05*" in shown and "the 2027 holiday notice is not yet published" in shown
+    listed = run("items", "list", "--office", "gansu")
+    assert "2027-03-05*" in listed and "not yet published" in run.err
+    notice = tmp_path / "notice-2027.json"
+    notice.write_text(
+        json.dumps(
+            {
+                "source": "国办发明电〔2026〕7号",
+                "holidays": ["2027-01-01"],
+                "workdays": ["2027-01-01"],
+            }
+        ),
+        "utf-8",
+    )
+    assert run("calendar", "add-year", "2027", "--file", str(notice), code=1) == ""
+    assert run.err.startswith("error: ") and run.err.count("\n") == 1 and "2027-01-01" in run.err
+    good = {
+        "source": "国办发明电〔2026〕7号",
+        "holidays": ["2027-01-01", "2027-02-05", "2027-02-06", "2027-02-07", "2027-02-08"],
+        "workdays": ["2027-02-20"],  # a make-up Saturday inside the 30 working days
+    }
+    notice.write_text(json.dumps(good), "utf-8")
+    added = run.json("calendar", "add-year", "2027", "--file", str(notice))
+    assert [(r["old_deadline"], r["new_deadline"]) for r in added["recomputed"]] == [
+        ("2027-03-05", "2027-03-04")
+    ]
+    after = run.json("items", "show", "--office", "gansu", item["id"])
+    assert (after["deadline"], after["deadline_provisional"]) == ("2027-03-04", False)
+    history = run.json("items", "history", "--office", "gansu", item["id"])
+    assert history[-1]["type"] == "DeadlineRecomputed"
+    assert run.json("calendar", "add-year", "2027", "--file", str(notice))["recomputed"] == []
 
 
 def every_command(group: click.Group, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:

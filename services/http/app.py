@@ -202,6 +202,9 @@ def create_app(platform: Platform, users: UserDirectory | None = None) -> Flask:
             out[moment] = china_time(out[moment])
         today = business_date(until or platform.clock())
         out["light"] = light(case.status, case.deadline, today, platform.calendar)
+        out["deadline_note"] = platform.calendar.deadline_note(
+            case.issued_on, case.deadline, case.deadline_provisional
+        )
         return out
 
     # -- health -------------------------------------------------------------------------

@@ -11,11 +11,11 @@ from flask import Response, jsonify
 from werkzeug.exceptions import HTTPException
 
 from domain.errors import DomainError, InvalidFieldError
-from services.calendar import CalendarDataMissingError
 from services.errors import (
     AlreadyExistsError,
     ConflictError,
     NotFoundError,
+    OfficeRetiredError,
     RegistryRuleError,
     StoreUnavailableError,
 )
@@ -133,6 +133,8 @@ def from_exception(error: Exception) -> Response:
         return respond(error.status, error.message, error.errors, error.code)
     if isinstance(error, BadInput):
         return respond(422, f"invalid input: {error}", {error.field: [error.message]})
+    if isinstance(error, OfficeRetiredError):
+        return respond(409, str(error), code="office_retired")
     if isinstance(error, InvalidFieldError):
         return respond(422, str(error), {error.field: [error.message]})
     if isinstance(error, DomainError):
@@ -145,8 +147,6 @@ def from_exception(error: Exception) -> Response:
         return respond(412, str(error))
     if isinstance(error, RegistryRuleError):
         return respond(409, str(error), code="rule")
-    if isinstance(error, CalendarDataMissingError):
-        return respond(422, str(error), {"date": [str(error)]}, code="calendar_data_missing")
     if isinstance(error, StoreUnavailableError):
         return respond(503, str(error))
     if isinstance(error, HTTPException):

@@ -214,6 +214,18 @@ class ItemOut(ma.Schema):
     executing_unit = f.String(required=True)
     responsible_person = f.String(required=True)
     deadline = iso_date(required=True)
+    deadline_provisional = f.Boolean(
+        required=True,
+        metadata={
+            "description": "Counted on the provisional calendar (a year whose holiday notice "
+            "is not yet published); recomputed, as an event, when the notice is added"
+        },
+    )
+    deadline_working_days = f.Integer(
+        allow_none=True,
+        metadata={"description": "The deadline is this many working days after the issue date"},
+    )
+    deadline_note = f.String(metadata={"description": "How the deadline was set, in words"})
     importance = f.Integer(required=True)
     urgency = f.Integer(required=True)
     status = f.String(required=True)
@@ -295,6 +307,7 @@ class TreeNode(ma.Schema):
     responsible_person = f.String(required=True)
     status = f.String(required=True)
     deadline = iso_date(required=True)
+    deadline_provisional = f.Boolean()
     light = f.String(required=True)
     last_report = f.String(required=True)
     assignments = f.List(f.Dict())

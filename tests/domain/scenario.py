@@ -42,6 +42,29 @@ class WeekdayCalendar:
     def working_days_between(self, a: date, b: date) -> int:
         return sum(self.is_working_day(a + timedelta(days=k)) for k in range(1, (b - a).days + 1))
 
+    def provisional_years_between(self, a: date, b: date) -> tuple[int, ...]:
+        return ()
+
+    def reckon(self, start: date, n: int) -> tuple[date, tuple[int, ...]]:
+        day = self.add_working_days(start, n)
+        return day, self.provisional_years_between(start, day)
+
+
+class NoticeCalendar(WeekdayCalendar):
+    """Weekdays, plus make-up ``workdays``; the ``provisional`` years have no notice yet."""
+
+    def __init__(self, provisional: tuple[int, ...] = (), workdays: tuple[date, ...] = ()) -> None:
+        self.provisional = provisional
+        self.workdays = set(workdays)
+
+    def is_working_day(self, day: date) -> bool:
+        return day in self.workdays or day.weekday() < 5
+
+    def provisional_years_between(self, a: date, b: date) -> tuple[int, ...]:
+        first, last = sorted((a, b))
+        after = (first + timedelta(days=1)).year
+        return tuple(y for y in self.provisional if after <= y <= last.year and a != b)
+
 
 def on(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, 10, 0, tzinfo=CHINA_TZ)

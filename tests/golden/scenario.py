@@ -1,7 +1,9 @@
 """A deterministic scenario that triggers every event type once or more.
 
-``python -m tests.golden.scenario`` rewrites ``events-v1.json``: do that only when adding an
-event type or a new version of one, never to make a failing contract test pass.
+``python -m tests.golden.scenario`` adds to ``events-v1.json`` the payloads of event types,
+or of field sets, that it does not hold yet; the payloads stored before are kept as they were
+(they are what old stores hold). Run it only when adding an event type, a field or a new
+version of one, never to make a failing contract test pass.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from domain.circulars import Circular
 from domain.offices import Office
 from domain.tasks import Task
 from domain.values import Actor
+from services.calendar import GovernmentCalendar, YearData
 from services.stores import TenantStore
 from tests.domain.scenario import CLERK, LEADER, SUPERVISOR, on, register
 
@@ -85,7 +88,31 @@ def every_event() -> list[Any]:
         commended=["白银市"],
         criticised=[],
     )
-    return [*events, *task.collect_events(), *circular.collect_events()]
+    return [*events, *task.collect_events(), *circular.collect_events(), *provisional_events()]
+
+
+def provisional_events() -> list[Any]:
+    """An instruction counted on the provisional calendar, urged, then recounted on its notice."""
+    day = on(date(2027, 1, 20))
+    item = register(
+        item_id=UUID(int=3),
+        at=day,
+        source_kind="instruction",
+        issued_on=date(2027, 1, 20),
+        deadline=None,
+        calendar=GovernmentCalendar({}),
+    )
+    item.assign(SUPERVISOR, day, [Assignee("unit", "二处", "lead")])
+    engine = Actor("deadline-engine", "gansu", "system")
+    item.urge(engine, day, "请抓紧办理", "deadline:2027-03-05:yellow", provisional=True)
+    notice = YearData(
+        frozenset(date(2027, m, d) for m, d in ((1, 1), (2, 5), (2, 6), (2, 7), (2, 8))),
+        frozenset({date(2027, 2, 20)}),
+        "测试通知",
+    )
+    calendar = Actor("calendar", "gansu", "system")
+    item.recompute_deadline(calendar, day, GovernmentCalendar({2027: notice}), "已公布", "测试通知")
+    return list(item.collect_events())
 
 
 def encode(events: list[Any]) -> list[dict[str, str]]:
@@ -96,8 +123,20 @@ def encode(events: list[Any]) -> list[dict[str, str]]:
     ]
 
 
+def merged(stored: list[dict[str, str]], current: list[dict[str, str]]) -> list[dict[str, str]]:
+    """The stored payloads, then each current one whose (type, fields) none of them has."""
+    rows = list(stored)
+    seen = {(row["topic"], frozenset(json.loads(row["state"]))) for row in rows}
+    for row in current:
+        shape = (row["topic"], frozenset(json.loads(row["state"])))
+        if shape not in seen:
+            seen.add(shape)
+            rows.append(row)
+    return rows
+
+
 if __name__ == "__main__":
-    FIXTURE.write_text(
-        json.dumps(encode(every_event()), ensure_ascii=False, indent=1) + "\n", "utf-8"
-    )
-    print(f"wrote {FIXTURE}")
+    old = json.loads(FIXTURE.read_text("utf-8")) if FIXTURE.exists() else []
+    rows = merged(old, encode(every_event()))
+    FIXTURE.write_text(json.dumps(rows, ensure_ascii=False, indent=1) + "\n", "utf-8")
+    print(f"wrote {FIXTURE}: {len(rows) - len(old)} payloads added to {len(old)}")

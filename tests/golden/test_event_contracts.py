@@ -40,6 +40,7 @@ EVERY_EVENT_TYPE = {
             "FindingRecorded",
             "Published",
             "Unpublished",
+            "DeadlineRecomputed",
         )
     ),
     "Task.Closed",
