@@ -16,6 +16,7 @@ import click
 
 from domain.errors import DomainError, InvalidFieldError
 from domain.lights import AWAITING_WORK
+from domain.policy import may, roles_for
 from domain.users import USER_ROLES
 from domain.values import OFFICE_LEVELS, ROLES, SOURCE_KINDS, Actor, business_date
 from services.actions import assign_params, attachments, registration_warnings
@@ -203,6 +204,20 @@ def with_options(options: Sequence[Callable[[Any], Any]]) -> Callable[[Any], Any
     return decorate
 
 
+class RoleError(click.UsageError):
+    """The role claimed may not give this command (the same matrix as the HTTP API's)."""
+
+    exit_code = 1
+
+
+def acting(user: str, office: str, role: str, action: str) -> Actor:
+    """The actor of a command, if its role may give it (``domain.policy``, as over HTTP)."""
+    if not may(role, action):
+        allowed = ", ".join(roles_for(action)) or "no role"
+        raise RoleError(f"a {role} may not {action} (allowed: {allowed}; give --role)")
+    return Actor(user, office, role)
+
+
 def actor_options(f: Any) -> Any:
     f = click.option(
         "--role",
@@ -377,7 +392,7 @@ def items_register(
         urgency=f["urgency"],
     )
     platform = c.platform
-    case = platform.supervision.register_item(Actor(user, office, role), office, new)
+    case = platform.supervision.register_item(acting(user, office, role, "register"), office, new)
     for warning in registration_warnings(case.deadline, business_date(platform.clock())):
         click.echo(f"warning: {warning}", err=True)
     emit_json(case.to_dict()) if as_json else show_case(case)
@@ -615,7 +630,7 @@ def action_command(action: str) -> None:
         **options: Any,
     ) -> None:
         case = c.platform.supervision.act(
-            Actor(user, office, role),
+            acting(user, office, role, action),
             office,
             item_id,
             action,
@@ -650,7 +665,7 @@ def circulars_issue(
 ) -> None:
     """Issue a circular naming commended and criticised units."""
     issued = c.platform.supervision.issue_circular(
-        Actor(user, office, role),
+        acting(user, office, role, "issue-circular"),
         office,
         f["title"],
         f["scope"],

@@ -365,3 +365,15 @@ def test_a_deadline_already_passed_warns_and_the_version_is_printed(run: Run) ->
     run(*REGISTER, "--json")
     assert run.err == ""
     assert run("--version").startswith("ducha ")
+
+
+def test_the_cli_enforces_the_role_matrix_it_claims(run: Run) -> None:
+    item = run.json(*REGISTER)
+    close = ["items", "close", "--office", "gansu", item["id"], "--reason", "领导决定"]
+    assert run(*close, "--leader-closure", code=1) == ""
+    assert run.err == "error: a supervisor may not close (allowed: leader; give --role)\n"
+    assert run(*REGISTER, "--role", "clerk", code=1) == ""
+    assert "a clerk may not register (allowed: supervisor, leader" in run.err
+    assert len(run.json("items", "history", "--office", "gansu", item["id"])) == 1
+    closed = run.json(*close, "--leader-closure", "--role", "leader")
+    assert closed["status"] == "closed"
