@@ -1,0 +1,229 @@
+"""Shared by every command group: option types, output helpers, the lazily built
+platform (``Context``) and the actor a command records. Imports the services only."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from typing import Any
+
+import click
+
+from domain.errors import DomainError
+from domain.policy import may, roles_for
+from domain.values import ROLES, Actor
+from services.bootstrap import Platform, Settings, build_platform
+from services.calendar import GovernmentCalendar, provisional_note
+from services.errors import ServiceError
+from services.inputs import (
+    day_problem,
+    instant_problem,
+    parse_instant,
+)
+from services.views import CaseView, OfficeView, Page, marked_deadline
+
+USER_ERRORS = (DomainError, ServiceError, ValueError)
+
+
+class DateType(click.ParamType):  # type: ignore[type-arg]
+    name = "DATE"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date:
+        if isinstance(value, date):
+            return value
+        try:
+            day = date.fromisoformat(str(value))
+        except ValueError:
+            self.fail(f"'{value}' is not a date in the form YYYY-MM-DD", param, ctx)
+        problem = day_problem(day)
+        if problem:
+            self.fail(f"'{value}' {problem}", param, ctx)
+        return day
+
+
+DATE = DateType()
+
+
+class InstantType(click.ParamType):  # type: ignore[type-arg]
+    """YYYY-MM-DD (the end of that day in China, or its start for the first day of a range)
+    or an ISO datetime (China time if naive)."""
+
+    name = "DATETIME"
+
+    def __init__(self, day_starts: bool = False) -> None:
+        self.day_starts = day_starts
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> datetime:
+        if isinstance(value, datetime):
+            return value
+        try:
+            instant = parse_instant(str(value), self.day_starts)
+        except ValueError as e:
+            self.fail(str(e), param, ctx)
+        problem = instant_problem(instant)
+        if problem:
+            self.fail(f"'{value}' {problem}", param, ctx)
+        return instant
+
+
+INSTANT = InstantType()
+INSTANT_FROM = InstantType(day_starts=True)
+as_of_option = click.option(
+    "--as-of", type=INSTANT, help="Show it as it stood then (replayed from the stores)."
+)
+
+
+# -- output ------------------------------------------------------------------------------
+def emit_json(value: Any) -> None:
+    click.echo(json.dumps(value, ensure_ascii=False, indent=2))
+
+
+def show_case(case: CaseView) -> None:
+    flags = [f for f, on in (("overdue", case.overdue), ("published", case.published)) if on]
+    rows = [
+        ("id", case.id),
+        ("office", case.office),
+        ("kind", case.kind),
+        ("title", case.title),
+        ("source", f"{case.source_kind} {case.source_ref} (issued {case.issued_on})"),
+        ("objective", case.objective),
+        ("content", case.content),
+        ("executing unit", case.executing_unit),
+        ("responsible", case.responsible_person),
+        (
+            "deadline",
+            marked_deadline(case.deadline, case.deadline_provisional)
+            + (f"  [{', '.join(flags)}]" if flags else ""),
+        ),
+        ("status", f"{case.status} ({case.progress_percent}%)"),
+        ("rectification", case.rectification),
+        ("version", str(case.version)),
+    ]
+    if case.pending_extension:
+        rows.append(("extension asked", str(case.pending_extension)))
+    for a in case.assignments:
+        rows.append(("assigned", f"{a['role']} {a['kind']} {a['target']} by {a['deadline']}"))
+    if case.parent:
+        rows.append(("from", f"{case.parent['office']} {case.parent['id']}"))
+    if case.deadline_provisional:
+        rows.append(("", provisional_note(provisional_years_of([case.to_dict()]))))
+    for label, value in rows:
+        click.echo(f"{label:>15}: {value}")
+
+
+def provisional_years_of(rows: list[dict[str, Any]]) -> set[int]:
+    """The years (after the issue date, up to the deadline) of records marked provisional that
+    the calendar counts provisionally: what a 'provisional: …' note names."""
+    calendar = government_calendar()
+    years: set[int] = set()
+    for r in rows:
+        if r.get("deadline_provisional"):
+            issued, deadline = (date.fromisoformat(str(r[k])) for k in ("issued_on", "deadline"))
+            years.update(calendar.provisional_years_between(issued, deadline) or (deadline.year,))
+    return years
+
+
+def case_line(case: CaseView | dict[str, Any]) -> str:
+    c = case.to_dict() if isinstance(case, CaseView) else case
+    mark = "!" if c["overdue"] else " "
+    light = f"{c['light']:6} " if "light" in c else ""
+    return (
+        f"{c['id'][:8]} {c['kind']:4} {c['status']:19} {light}"
+        f"{marked_deadline(c['deadline'], c.get('deadline_provisional', False))}{mark} "
+        f"v{c['version']:<3} {c['title']}"
+    )
+
+
+def office_line(office: OfficeView) -> str:
+    retired = " (retired)" if office.retired else ""
+    return f"{office.code:24} {office.level:10} {office.parent or '-':24} {office.name}{retired}"
+
+
+def emit_page(page: Page, as_json: bool, line: Callable[[Any], str]) -> None:
+    if as_json:
+        emit_json(page.to_dict())
+        return
+    for row in page.items:
+        click.echo(line(row))
+    shown = len(page.items)
+    first = (page.page - 1) * page.per_page + 1 if shown else 0
+    click.echo(f"-- {first}–{first + shown - 1 if shown else 0} of {page.total}", err=True)
+
+
+# -- context -----------------------------------------------------------------------------
+class Context:
+    """Builds the platform on first use, so ``--help`` and ``calendar`` touch no store."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._platform: Platform | None = None
+
+    @property
+    def platform(self) -> Platform:
+        if self._platform is None:
+            self._platform = build_platform(self.settings)
+        return self._platform
+
+    def close(self) -> None:
+        if self._platform is not None:
+            self._platform.close()
+
+
+pass_ctx = click.make_pass_decorator(Context)
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+office_option = click.option(
+    "--office", required=True, metavar="CODE", help="The office (tenant) acting or asked."
+)
+page_options = [
+    click.option("--page", type=click.IntRange(min=1), default=1, show_default=True),
+    click.option("--per-page", type=click.IntRange(1, 500), default=50, show_default=True),
+]
+
+
+def with_options(options: Sequence[Callable[[Any], Any]]) -> Callable[[Any], Any]:
+    def decorate(f: Any) -> Any:
+        for option in reversed(options):
+            f = option(f)
+        return f
+
+    return decorate
+
+
+class RoleError(click.UsageError):
+    """The role claimed may not give this command (the same matrix as the HTTP API's)."""
+
+    exit_code = 1
+
+
+def acting(user: str, office: str, role: str, action: str) -> Actor:
+    """The actor of a command, if its role may give it (``domain.policy``, as over HTTP)."""
+    if not may(role, action):
+        allowed = ", ".join(roles_for(action)) or "no role"
+        raise RoleError(f"a {role} may not {action} (allowed: {allowed}; give --role)")
+    return Actor(user, office, role)
+
+
+def actor_options(f: Any) -> Any:
+    f = click.option(
+        "--role",
+        type=click.Choice(ROLES),
+        default="supervisor",
+        show_default=True,
+        envvar="DUCHA_ROLE",
+        help="Role the user acts in (env DUCHA_ROLE).",
+    )(f)
+    return click.option(
+        "--user",
+        default="cli",
+        show_default=True,
+        envvar="DUCHA_USER",
+        help="User id recorded as the actor (env DUCHA_USER).",
+    )(f)
+
+
+def government_calendar() -> GovernmentCalendar:
+    return GovernmentCalendar.from_file(Settings.from_env().holidays_file)

@@ -1,0 +1,266 @@
+"""Operating commands: the demo, serving, users, the deadline engine, the Kafka relay and
+workers, and the cross-office process manager's skipped relays."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import click
+
+from domain.users import USER_ROLES
+from domain.values import Actor
+from services.cli.common import DATE, Context, emit_json, json_option, office_option, pass_ctx
+from services.users import UserDirectory
+from services.views import plain
+
+
+# -- demo and run ------------------------------------------------------------------------
+@click.command("demo")
+@pass_ctx
+def demo_command(c: Context) -> None:
+    """Seed the realistic demo (offices, items at every stage); seeding twice adds nothing."""
+    from services.demo import seed
+
+    summary = seed(c.platform, progress=True)
+    click.echo(f"demo: {summary.offices} offices, {summary.items} items and tasks")
+
+
+@click.command("run")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, type=int, show_default=True)
+@pass_ctx
+def run_command(c: Context, host: str, port: int) -> None:
+    """Seed the demo into an empty store, print the demo users' tokens, and serve the API."""
+    from services.demo import seed, seed_users
+
+    platform = c.platform
+    if not platform.registry.all():
+        seed(platform, progress=True)
+    tokens = seed_users(UserDirectory(platform.registry, platform.clock), demo_tokens_file(c))
+    click.echo(f"demo users (tokens kept in {demo_tokens_file(c)}):")
+    for t in tokens:
+        click.echo(f"  {t['office']:14} {t['role']:10} {t['name']}\n      {t['token']}")
+    click.echo(
+        f"try: curl -H 'Authorization: Bearer {tokens[1]['token']}' "
+        f"http://{host}:{port}/api/v1/offices/state-council/items"
+    )
+    serve(c, host, port, workers=1)
+
+
+def demo_tokens_file(c: Context) -> Path:
+    return c.settings.data_dir / "demo-tokens.json"
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, type=int, show_default=True)
+@click.option(
+    "--workers",
+    default=1,
+    type=click.IntRange(1, 64),
+    show_default=True,
+    help="Processes (each with --threads threads).",
+)
+@click.option("--threads", default=8, type=click.IntRange(1, 256), show_default=True)
+@pass_ctx
+def serve_command(c: Context, host: str, port: int, workers: int, threads: int) -> None:
+    """Serve the HTTP API (/api/v1, docs at /api/v1/docs) under gunicorn."""
+    serve(c, host, port, workers, threads)
+
+
+def serve(c: Context, host: str, port: int, workers: int, threads: int = 8) -> None:
+    from services.http.server import run_server
+
+    c.close()  # each worker builds its own platform
+    click.echo(f"serving on http://{host}:{port}/api/v1 (docs: http://{host}:{port}/api/v1/docs)")
+    run_server(c.settings, host, port, workers, threads)
+
+
+# -- users -------------------------------------------------------------------------------
+@click.group()
+def users() -> None:
+    """API users and their tokens (only a hash of each token is kept)."""
+
+
+def directory(c: Context) -> UserDirectory:
+    return UserDirectory(c.platform.registry, c.platform.clock)
+
+
+@users.command("add")
+@office_option
+@click.option("--role", required=True, type=click.Choice(USER_ROLES))
+@click.option("--name", required=True, help="The person's name, e.g. 张三.")
+@click.option("--by", "by_user", default="cli", show_default=True, help="Who grants it.")
+@pass_ctx
+def users_add(c: Context, office: str, role: str, name: str, by_user: str) -> None:
+    """Grant access: prints the new token alone on stdout, once (the id goes to stderr)."""
+    user, token = directory(c).add(Actor(by_user, office, "admin"), office, role, name)
+    click.echo(f"user {user.id} ({user.office} {user.role} {user.name}); its token:", err=True)
+    click.echo(token)
+
+
+@users.command("revoke")
+@click.argument("user_id", metavar="ID")
+@click.option("--reason", required=True)
+@click.option("--by", "by_user", default="cli", show_default=True)
+@pass_ctx
+def users_revoke(c: Context, user_id: str, reason: str, by_user: str) -> None:
+    """Revoke a user's access at once, in every process."""
+    d = directory(c)
+    user = d.get(user_id)
+    d.revoke(Actor(by_user, user.office, "admin"), user_id, reason)
+    click.echo(f"revoked {user.id} ({user.office} {user.role} {user.name})")
+
+
+@users.command("list")
+@click.option("--office", default=None, help="Only this office's users.")
+@json_option
+@pass_ctx
+def users_list(c: Context, office: str | None, as_json: bool) -> None:
+    """Users (never their tokens)."""
+    found = directory(c).list(office)
+    if as_json:
+        emit_json([u.to_dict() for u in found])
+        return
+    for u in found:
+        click.echo(
+            f"{u.id}  {u.office:14} {u.role:10} {u.name}" + ("  (revoked)" if u.revoked else "")
+        )
+
+
+@click.group("deadlines")
+def deadlines() -> None:
+    """The deadline engine: urge at yellow, escalate at red (once each)."""
+
+
+@deadlines.command("run")
+@click.option("--on", "day", type=DATE, help="Check as of this day (default: today).")
+@click.option("--office", metavar="CODE", help="Only this office.")
+@json_option
+@pass_ctx
+def deadlines_run(c: Context, day: date | None, office: str | None, as_json: bool) -> None:
+    """Urge records with ≤ 3 working days left; escalate overdue ones to the assigning office."""
+    if office:
+        c.platform.registry.get(office)
+    report = c.platform.deadlines.run(day, office)
+    if as_json:
+        emit_json(plain(report))
+        return
+    extra = f" ({report.provisional} on the provisional calendar)" if report.provisional else ""
+    if report.recomputed:
+        extra += f", recomputed {report.recomputed} deadlines"
+    click.echo(
+        f"{report.on}: checked {report.checked}, urged {report.urged}, "
+        f"escalated {report.escalated}{extra}"
+    )
+
+
+@click.group("relay")
+def relay_group() -> None:
+    """Kafka relay (``run``) and the cross-tenant process manager's dead letters."""
+
+
+def kafka_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    f = click.option(
+        "--topic", envvar="DUCHA_KAFKA_TOPIC", default="ducha.events", show_default=True
+    )(f)
+    f = click.option(
+        "--bootstrap",
+        envvar="DUCHA_KAFKA_BOOTSTRAP",
+        default="127.0.0.1:9092",
+        show_default=True,
+        help="Kafka bootstrap servers (env DUCHA_KAFKA_BOOTSTRAP).",
+    )(f)
+    return f
+
+
+def stop_on_sigterm(stopped: Any) -> None:
+    import signal
+
+    def stop(signum: int, frame: Any) -> None:
+        stopped.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+
+
+@relay_group.command("run")
+@kafka_options
+@click.option("--once", is_flag=True, help="Publish what is pending, then exit.")
+@pass_ctx
+def relay_run(c: Context, bootstrap: str, topic: str, once: bool) -> None:
+    """Publish every office's events to Kafka (key = office), from each office's checkpoint.
+
+    A checkpoint moves only after the broker acknowledges; on failure the relay backs off and
+    retries from the checkpoints (it never skips). New offices are picked up as they come.
+    """
+    from services.bus import KafkaRelay, KafkaSettings
+
+    relay = KafkaRelay(c.platform, KafkaSettings(bootstrap, topic))
+    stop_on_sigterm(relay.stopped)
+    click.echo(f"relay: publishing to {topic} on {bootstrap}", err=True)
+    total = relay.run(once=once)
+    click.echo(f"relay: published {total} events", err=True)
+
+
+@click.group("worker")
+def worker_group() -> None:
+    """Kafka consumer-group workers running the read side and the process managers."""
+
+
+@worker_group.command("run")
+@click.option("--group", required=True, help="Consumer group name, e.g. ducha-read.")
+@kafka_options
+@click.option("--max-poll-interval-ms", default=3000, show_default=True, type=int)
+@click.option(
+    "--deadlines/--no-deadlines",
+    default=False,
+    show_default=True,
+    help="Also run the daily deadline pass (one place is enough: the HTTP server runs it too).",
+)
+@pass_ctx
+def worker_run(
+    c: Context,
+    group: str,
+    bootstrap: str,
+    topic: str,
+    max_poll_interval_ms: int,
+    deadlines: bool,
+) -> None:
+    """Consume the topic in GROUP and apply each office's events (deduped by notification id;
+    gaps filled from the office's store). Stops cleanly on SIGTERM."""
+    from services.bus import KafkaSettings, Worker
+    from services.http.server import DeadlineDaily
+
+    platform = c.platform
+    platform.supervision.listeners.clear()  # effects in other offices come back via Kafka
+    worker = Worker(platform.runner, KafkaSettings(bootstrap, topic), group, max_poll_interval_ms)
+    stop_on_sigterm(worker.stopped)
+    daily = DeadlineDaily(platform)
+    if deadlines:
+        daily.start()
+    click.echo(f"worker {group}: consuming {topic} on {bootstrap}", err=True)
+    worker.run()
+    daily.stopped.set()
+    click.echo(f"worker {group}: applied {worker.applied} of {worker.received} received", err=True)
+
+
+@relay_group.command("skipped")
+@office_option
+@json_option
+@pass_ctx
+def relay_skipped(c: Context, office: str, as_json: bool) -> None:
+    """Decisions of OFFICE that did not apply to a subordinate's task (kept for review)."""
+    c.platform.registry.get(office)
+    rows = c.platform.skipped.list(office)
+    if as_json:
+        emit_json(rows)
+        return
+    for r in rows:
+        click.echo(f"{r['position']:>6} {r['event_type']:22} → {r['target']}: {r['reason']}")
+
+
+COMMANDS = [demo_command, run_command, serve_command, users, deadlines, relay_group, worker_group]
