@@ -17,7 +17,8 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.glogging import Logger
 
 from services.bootstrap import Settings, build_platform
-from services.http.app import MAX_BODY_BYTES, create_app
+from services.http.app import create_app
+from services.http.common import MAX_BODY_BYTES
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,187 @@
+"""Items and tasks: register (立项), list, read, time travel, history, the tree, and the
+twenty actions (each with If-Match).
+
+Views only translate. Imports the services and ``services.http.common``; never a store."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import g
+
+from domain.policy import roles_for
+from domain.values import business_date
+from services.actions import domain_params, registration_warnings
+from services.errors import NotFoundError
+from services.http import schemas as s
+from services.http.common import (
+    BASE,
+    BEARER,
+    ETAG_HEADER,
+    IDEMPOTENCY_KEY,
+    IF_MATCH,
+    DuchaBlueprint,
+    access,
+    actor,
+    caller,
+    etag,
+    find_node,
+    idempotent_id,
+    if_match,
+    platform,
+    recorded_by,
+    shown,
+    subtree_codes,
+)
+from services.inputs import china_time
+from services.supervision import ACTIONS, NewItem
+from services.views import paginate
+
+# -- items --------------------------------------------------------------------------
+items = DuchaBlueprint("items", "items", url_prefix=BASE, description="Items and tasks")
+
+
+@items.route("/offices/<code>/items", methods=["POST"])
+@items.arguments(s.ItemIn)
+@items.arguments(s.NoQuery, location="query")
+@items.response(201, s.ItemOut, headers=ETAG_HEADER)
+@items.doc(security=BEARER, parameters=[IDEMPOTENCY_KEY])
+def register_item(data: dict[str, Any], _query: dict[str, Any], code: str) -> Any:
+    """Register (立项) an item: its source and the five elements.
+
+    Roles: supervisor, leader. With an Idempotency-Key the new item's id comes from the
+    user and the key, so that a retry after a crash finds the item instead of registering
+    it twice."""
+    user = caller()
+    access().command(user, code, "register")
+    item_id = idempotent_id(user.id, g.idempotency[1]) if "idempotency" in g else None
+    supervision = platform().supervision
+    replayed = item_id is not None and supervision.exists(code, item_id)
+    if item_id is not None and replayed:
+        case = supervision.get(code, str(item_id))
+    else:
+        case = supervision.register_item(actor(user), code, NewItem(**data), item_id)
+    headers = {"Location": f"{BASE}/offices/{code}/items/{case.id}", "ETag": etag(case.version)}
+    if replayed:
+        headers["Idempotent-Replayed"] = "true"
+    today = business_date(platform().clock())
+    return (
+        {**shown(case), "warnings": registration_warnings(case.deadline, today)},
+        201,
+        headers,
+    )
+
+
+@items.route("/offices/<code>/items", methods=["GET"])
+@items.arguments(s.ItemQuery, location="query")
+@items.response(200, s.ItemPage)
+@items.doc(security=BEARER)
+def list_items(args: dict[str, Any], code: str) -> Any:
+    """The office's items and tasks, filtered and paginated, with their lights.
+
+    Any role of the office; an auditor across the subtree granted."""
+    access().items(caller(), code)  # passing it means the office exists
+    found = platform().views.items(
+        code,
+        status=args.get("status"),
+        light_=args.get("light"),
+        source_kind=args.get("source_kind"),
+        kind=args.get("kind"),
+        importance=args.get("importance"),
+        urgency=args.get("urgency"),
+        assignee=args.get("assignee"),
+        text=args.get("text"),
+        page=args["page"],
+        per_page=args["per_page"],
+    )
+    return found.to_dict()
+
+
+@items.route("/offices/<code>/items/<item_id>", methods=["GET"])
+@items.arguments(s.AsOf, location="query")
+@items.response(200, s.ItemOut, headers=ETAG_HEADER)
+@items.doc(security=BEARER)
+def get_item(args: dict[str, Any], code: str, item_id: str) -> Any:
+    """One item or task with its ETag; with as_of, as it stood then.
+
+    Any role of the office; an auditor across the subtree granted."""
+    access().items(caller(), code)
+    until: datetime | None = args["as_of"]
+    supervision = platform().supervision
+    case = (
+        supervision.get(code, item_id)
+        if until is None
+        else supervision.get_as_of(code, item_id, until)
+    )
+    return shown(case, until), 200, {"ETag": etag(case.version)}
+
+
+@items.route("/offices/<code>/items/<item_id>/history")
+@items.arguments(s.Paging, location="query")
+@items.response(200, s.History)
+@items.doc(security=BEARER)
+def item_history(args: dict[str, Any], code: str, item_id: str) -> Any:
+    """The record's events, oldest first (per_page defaults to 50, at most 500).
+
+    Any role of the office; an auditor across the subtree granted."""
+    access().items(caller(), code)
+    events = [
+        {**e.to_dict(), "time": china_time(e.time)}
+        for e in platform().supervision.history(code, item_id)
+    ]
+    return paginate(events, args["page"], args["per_page"]).to_dict()
+
+
+@items.route("/offices/<code>/items/<item_id>/tree")
+@items.arguments(s.AsOf, location="query")
+@items.response(200, s.TreeNode)
+@items.doc(security=BEARER)
+def item_tree(args: dict[str, Any], code: str, item_id: str) -> Any:
+    """The responsibility tree below this item or task, across offices; with as_of, as it
+    stood then.
+
+    Any role of the office."""
+    access().items(caller(), code)
+    platform().supervision.get(code, item_id)  # 404 if there is no such record
+    views = platform().views
+    until: datetime | None = args["as_of"]
+    found = views.item(code, item_id)
+    if until is not None and found is not None:
+        top = found["root"]["office"]
+        views = platform().as_of(until, [top, *subtree_codes(top)])
+    whole = views.tree(code, item_id)
+    node = find_node(whole, code, item_id) if whole else None
+    if node is None:
+        raise NotFoundError(f"no item '{item_id}' in office '{code}'")
+    return node
+
+
+def action_view(action: str) -> Any:
+    def act(data: dict[str, Any], _query: dict[str, Any], code: str, item_id: str) -> Any:
+        user = caller()
+        access().command(user, code, action)
+        expected = if_match()
+        if g.get("resumed") and recorded_by(user, code, item_id, expected + 1):
+            case = platform().supervision.get(code, item_id)  # the crashed attempt's outcome
+            return shown(case), 200, {"ETag": etag(case.version), "Idempotent-Replayed": "true"}
+        case = platform().supervision.act(
+            actor(user), code, item_id, action, expected, **domain_params(action, data)
+        )
+        return shown(case), 200, {"ETag": etag(case.version)}
+
+    act.__name__ = f"act_{action.replace('-', '_')}"
+    act.__doc__ = (
+        f"{action.replace('-', ' ').capitalize()} (If-Match required).\n\n"
+        f"Roles: {', '.join(roles_for(action))}, in their own office."
+    )
+    return act
+
+
+for action in ACTIONS:
+    view = action_view(action)
+    view = items.doc(security=BEARER, parameters=[IF_MATCH, IDEMPOTENCY_KEY])(view)
+    view = items.response(200, s.ItemOut, headers=ETAG_HEADER)(view)
+    view = items.arguments(s.NoQuery, location="query")(view)
+    view = items.arguments(s.ACTION_BODIES[action])(view)
+    items.route(f"/offices/<code>/items/<item_id>/{action}", methods=["POST"])(view)
