@@ -1,0 +1,74 @@
+"""Offices, their deadline policy and their users."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import fields as f
+from marshmallow import validate as v
+
+from domain.users import USER_ROLES
+from domain.values import OFFICE_LEVELS
+from services.http.schemas.fields import (
+    Strict,
+    Text,
+    iso_time,
+    page_of,
+    whole,
+    words,
+)
+
+
+# -- offices ------------------------------------------------------------------------------
+class OfficeIn(Strict):
+    code = words(metadata={"description": "Immutable code: lower-case letters, digits, '-'"})
+    name = words(metadata={"description": "The office's Chinese name, e.g. 甘肃省人民政府办公厅"})
+    level = Text(required=True, validate=v.OneOf(OFFICE_LEVELS))
+    parent = Text(load_default=None, allow_none=True)
+
+
+class OfficeOut(ma.Schema):
+    code = f.String(required=True)
+    name = f.String(required=True)
+    level = f.String(required=True)
+    parent = f.String(allow_none=True, required=True)
+    retired = f.Boolean(required=True)
+    version = f.Integer(required=True)
+    registered_at = iso_time(required=True)
+    escalate = f.Boolean(required=True)
+    grace_working_days = f.Integer(required=True)
+
+
+OfficeList = page_of(OfficeOut, "OfficeList")
+
+
+class PolicyIn(Strict):
+    escalate = f.Boolean(required=True, metadata={"description": "Escalate overdue records"})
+    grace_working_days = whole(
+        required=True,
+        validate=v.Range(0, 60),
+        metadata={"description": "Working days overdue before escalating"},
+    )
+
+
+# -- users --------------------------------------------------------------------------------
+class UserIn(Strict):
+    role = Text(required=True, validate=v.OneOf(USER_ROLES))
+    name = words(metadata={"description": "The person's name, e.g. 张三"})
+
+
+class UserOut(ma.Schema):
+    id = f.String(required=True)
+    office = f.String(required=True)
+    role = f.String(required=True)
+    name = f.String(required=True)
+    revoked = f.Boolean(required=True)
+    registered_at = iso_time(required=True)
+
+
+class UserCreated(UserOut):
+    token = f.String(
+        required=True, metadata={"description": "Shown this once; only its hash is kept"}
+    )
+
+
+UserList = page_of(UserOut, "UserList")

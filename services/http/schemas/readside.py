@@ -1,0 +1,112 @@
+"""The read side: roll-ups, audit entries, circulars (issuing and ranking), the public page,
+health."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import fields as f
+from marshmallow import validate as v
+
+from services.http.schemas.fields import (
+    Instant,
+    Paging,
+    Strict,
+    Text,
+    iso_date,
+    iso_time,
+    page_of,
+    words,
+)
+
+
+class Rollup(ma.Schema):
+    office = f.String(required=True)
+    on = iso_date(required=True)
+    total = f.Integer(required=True)
+    by_status = f.Dict(keys=f.String(), values=f.Integer())
+    by_kind = f.Dict(keys=f.String(), values=f.Integer())
+    by_light = f.Dict(keys=f.String(), values=f.Integer())
+    overdue = f.Integer(required=True)
+    completed = f.Integer(required=True)
+    on_time_rate = f.Float(allow_none=True, required=True)
+    mean_working_days_to_completion = f.Float(allow_none=True, required=True)
+    by_source_kind = f.Dict(keys=f.String(), values=f.Dict())
+    by_month = f.Dict(keys=f.String(), values=f.Integer())
+    commended = f.Integer()
+    under_rectification = f.Integer()
+
+
+class AuditQuery(Paging):
+    item = f.UUID(metadata={"description": "Only this item's or task's events"})
+    from_ = Instant(data_key="from", day_starts=True)
+    to = Instant()
+    actor = Text(metadata={"description": "User id"})
+    type = Text(metadata={"description": "Event type, e.g. ProgressReported"})
+
+
+class AuditEntry(ma.Schema):
+    office = f.String(required=True)
+    position = f.Integer(required=True)
+    record_id = f.String(required=True)
+    record_type = f.String(required=True)
+    version = f.Integer(required=True)
+    type = f.String(required=True)
+    time = iso_time(required=True)
+    actor_user = f.String(required=True)
+    actor_office = f.String(required=True)
+    actor_role = f.String(required=True)
+    summary = f.String(required=True)
+
+
+AuditPage = page_of(AuditEntry, "AuditPage")
+
+
+class CircularEntry(ma.Schema):
+    office = f.String(required=True)
+    name = f.String(required=True)
+    rank = f.Integer(required=True)
+    total = f.Integer(required=True)
+    completed = f.Integer(required=True)
+    on_time_rate = f.Float(allow_none=True, required=True)
+    overdue = f.Integer(required=True)
+    commended = f.Integer(required=True)
+    under_rectification = f.Integer(required=True)
+
+
+class Circular(ma.Schema):
+    office = f.String(required=True)
+    on = iso_date()
+    ranking = f.List(f.Nested(CircularEntry), required=True)
+    commended = f.List(f.String())
+    under_rectification = f.List(f.String())
+
+
+class PublicItem(ma.Schema):
+    office = f.String(required=True)
+    title = f.String(required=True)
+    summary = f.String(required=True)
+    status = f.String(required=True)
+    progress_percent = f.Integer(required=True)
+    deadline = iso_date(required=True)
+
+
+PublicPage = page_of(PublicItem, "PublicPage")
+
+
+class Health(ma.Schema):
+    status = f.String(required=True)
+
+
+# -- circulars ----------------------------------------------------------------------------
+class CircularIn(Strict):
+    title = words()
+    scope = words(metadata={"description": "Who it is circulated to"})
+    text = words()
+    commend = f.List(Text(validate=v.Length(min=1)), load_default=list)
+    criticise = f.List(Text(validate=v.Length(min=1)), load_default=list)
+
+
+class CircularIssued(ma.Schema):
+    id = f.String(required=True)
+    office = f.String(required=True)
+    title = f.String(required=True)
