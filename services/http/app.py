@@ -19,7 +19,7 @@ from werkzeug.exceptions import HTTPException
 
 from services.bootstrap import Platform
 from services.http.auth import Access, authenticate
-from services.http.common import BASE, MAX_BODY_BYTES, ApiContext
+from services.http.common import BASE, MAX_BODY_BYTES, ApiContext, context
 from services.http.errors import ApiError, ErrorSchema, from_exception, respond
 from services.http.guard import check_request
 from services.http.idempotency import (
@@ -45,97 +45,102 @@ class DuchaApi(Api):  # type: ignore[misc]
         return from_exception(error)
 
 
+CONFIG = {
+    "API_TITLE": "Ducha 督查 API",
+    "API_VERSION": "v1",
+    "OPENAPI_VERSION": "3.0.3",
+    "OPENAPI_URL_PREFIX": BASE,
+    "OPENAPI_JSON_PATH": "openapi.json",
+    "OPENAPI_SWAGGER_UI_PATH": "docs",
+    "OPENAPI_SWAGGER_UI_URL": f"{BASE}/docs/assets/",
+    "MAX_CONTENT_LENGTH": MAX_BODY_BYTES,
+}
+SPEC = {"components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}}}
+
+
 def create_app(platform: Platform, users: UserDirectory | None = None) -> Flask:
+    """The API over ``platform``; ``users`` defaults to the platform's own directory."""
     app = Flask("ducha")
-    app.config.update(
-        API_TITLE="Ducha 督查 API",
-        API_VERSION="v1",
-        OPENAPI_VERSION="3.0.3",
-        OPENAPI_URL_PREFIX=BASE,
-        OPENAPI_JSON_PATH="openapi.json",
-        OPENAPI_SWAGGER_UI_PATH="docs",
-        OPENAPI_SWAGGER_UI_URL=f"{BASE}/docs/assets/",
-        MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
-    )
+    app.config.update(CONFIG)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
-    api = DuchaApi(
-        app,
-        spec_kwargs={
-            "components": {
-                "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-            }
-        },
-    )
-    users = users or UserDirectory(platform.registry, platform.clock)
-    access = Access(platform.registry)
-    keys = IdempotencyKeys(
-        platform.read, float(os.environ.get("DUCHA_IDEMPOTENCY_LEASE_SECONDS", LEASE_SECONDS))
+    api = DuchaApi(app, spec_kwargs=SPEC)
+    lease = float(os.environ.get("DUCHA_IDEMPOTENCY_LEASE_SECONDS", LEASE_SECONDS))
+    app.extensions["ducha"] = ApiContext(
+        platform,
+        users or UserDirectory(platform.registry, platform.clock),
+        Access(platform.registry),
+        IdempotencyKeys(platform.read, lease),
     )
     app.register_error_handler(Exception, from_exception)
     app.register_error_handler(HTTPException, from_exception)
-
-    @app.get(f"{BASE}/docs/assets/<path:name>")
-    def swagger_assets(name: str) -> Response:
-        """Swagger UI's files, served from the package: the docs page needs no internet."""
-        return send_from_directory(str(swagger_ui_path), name)
-
-    @app.before_request
-    def refuse_unstorable_input() -> None:
-        """First of all: nothing a store could not hold goes further (422 naming the field)."""
-        check_request(request)
-
-    # -- idempotency ----------------------------------------------------------------------
-    @app.before_request
-    def replay_if_repeated() -> Response | None:
-        key = request.headers.get("Idempotency-Key")
-        if request.method != "POST" or key is None:
-            return None
-        if not key.strip() or len(key) > MAX_KEY:
-            return respond(
-                422, "invalid Idempotency-Key", {"Idempotency-Key": [f"1 to {MAX_KEY} characters"]}
-            )
-        try:
-            user = authenticate(users)
-        except ApiError as e:
-            return respond(e.status, e.message)
-        print_ = fingerprint(request.method, request.path, request.get_data())
-        stored = keys.claim(user.id, key, print_)
-        if isinstance(stored, Claim):
-            g.idempotency = (user.id, key)
-            g.resumed = stored.resumed_from is not None
-            return None
-        if stored.fingerprint != print_:
-            return respond(
-                422,
-                "this Idempotency-Key was used with a different request",
-                {"Idempotency-Key": ["already used with another body or path"]},
-                code="idempotency_key_reused",
-            )
-        if stored.status == 0:
-            return respond(409, "the first request with this Idempotency-Key is still running")
-        replay = Response(stored.body, status=stored.status, headers=stored.headers)
-        replay.headers["Idempotent-Replayed"] = "true"
-        return replay
-
-    @app.after_request
-    def remember_response(response: Response) -> Response:
-        claimed: tuple[str, str] | None = g.pop("idempotency", None)
-        if claimed:
-            user_id, key = claimed
-            if response.status_code >= 500:
-                keys.release(user_id, key)
-            else:
-                keys.store(user_id, key, response)
-        return response
-
-    @app.teardown_request
-    def free_key(error: BaseException | None) -> None:
-        claimed: tuple[str, str] | None = g.pop("idempotency", None)
-        if claimed:
-            keys.release(*claimed)
-
-    app.extensions["ducha"] = ApiContext(platform, users, access, keys)
+    app.add_url_rule(f"{BASE}/docs/assets/<path:name>", view_func=swagger_assets)
+    app.before_request(refuse_unstorable_input)  # first of all
+    app.before_request(replay_if_repeated)
+    app.after_request(remember_response)
+    app.teardown_request(free_key)
     for blueprint in (health, public, offices, items, reads):
         api.register_blueprint(blueprint)
     return app
+
+
+def swagger_assets(name: str) -> Response:
+    """Swagger UI's files, served from the package: the docs page needs no internet."""
+    return send_from_directory(str(swagger_ui_path), name)
+
+
+def refuse_unstorable_input() -> None:
+    """Nothing a store could not hold goes further (422 naming the field)."""
+    check_request(request)
+
+
+def replay_if_repeated() -> Response | None:
+    """A POST with an ``Idempotency-Key``: claim the key, or answer what it already has."""
+    key = request.headers.get("Idempotency-Key")
+    if request.method != "POST" or key is None:
+        return None
+    if not key.strip() or len(key) > MAX_KEY:
+        return respond(
+            422, "invalid Idempotency-Key", {"Idempotency-Key": [f"1 to {MAX_KEY} characters"]}
+        )
+    try:
+        user = authenticate(context().users)
+    except ApiError as e:
+        return respond(e.status, e.message)
+    print_ = fingerprint(request.method, request.path, request.get_data())
+    stored = context().keys.claim(user.id, key, print_)
+    if isinstance(stored, Claim):
+        g.idempotency = (user.id, key)
+        g.resumed = stored.resumed_from is not None
+        return None
+    if stored.fingerprint != print_:
+        return respond(
+            422,
+            "this Idempotency-Key was used with a different request",
+            {"Idempotency-Key": ["already used with another body or path"]},
+            code="idempotency_key_reused",
+        )
+    if stored.status == 0:
+        return respond(409, "the first request with this Idempotency-Key is still running")
+    replay = Response(stored.body, status=stored.status, headers=stored.headers)
+    replay.headers["Idempotent-Replayed"] = "true"
+    return replay
+
+
+def remember_response(response: Response) -> Response:
+    """Keep the answer for the key's retries; a 5xx frees the key instead."""
+    claimed: tuple[str, str] | None = g.pop("idempotency", None)
+    if claimed:
+        user_id, key = claimed
+        if response.status_code >= 500:
+            context().keys.release(user_id, key)
+        else:
+            context().keys.store(user_id, key, response)
+    return response
+
+
+def free_key(error: BaseException | None) -> None:
+    """A request that ended without an answer (an exception escaped) frees its key."""
+    claimed: tuple[str, str] | None = g.pop("idempotency", None)
+    if claimed:
+        context().keys.release(*claimed)
