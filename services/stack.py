@@ -77,6 +77,7 @@ def wait_http(url: str, timeout: float = 60) -> None:
 
 
 def up(data: Path, http_port: int, kafka_port: int, seed_demo: bool = True) -> dict[str, Any]:
+    """Start PostgreSQL, the broker, (the demo), the relay, two workers and the HTTP server."""
     if state_file(data).exists():
         raise SystemExit(f"the stack is already up ({state_file(data)}); run make down first")
     logs = data / "log"
@@ -92,47 +93,10 @@ def up(data: Path, http_port: int, kafka_port: int, seed_demo: bool = True) -> d
         "DUCHA_KAFKA_BOOTSTRAP": bootstrap,
         "DUCHA_DATA_DIR": str(data),
     }
-    ducha = str(Path(sys.executable).parent / "ducha")
-    pids: dict[str, int] = {}
     print(f"starting the broker (Tansu) on {bootstrap} …", flush=True)
-    pids["broker"] = spawn(
-        "broker",
-        [
-            broker_binary(),
-            "broker",
-            "--listener-url",
-            f"tcp://{bootstrap}",
-            "--advertised-listener-url",
-            f"tcp://{bootstrap}",
-            "--storage-engine",
-            "memory://tansu/",
-        ],
-        env,
-        logs,
-    )
-    tokens: list[dict[str, str]] = []
-    if seed_demo:
-        from services.bootstrap import Settings, build_platform
-
-        print("seeding the demo …", flush=True)
-        platform = build_platform(Settings(database_url=url))  # embedded pump for the seeding
-        try:
-            if not platform.registry.all():
-                seed(platform, progress=False)
-            tokens = seed_users(
-                UserDirectory(platform.registry, platform.clock),
-                data / "stack" / "demo-tokens.json",
-            )
-        finally:
-            platform.close()
-    pids["relay"] = spawn("relay", [ducha, "relay", "run"], env, logs)
-    for n in (1, 2):
-        pids[f"worker-{n}"] = spawn(
-            f"worker-{n}", [ducha, "worker", "run", "--group", "ducha-workers"], env, logs
-        )
-    pids["http"] = spawn(
-        "http", [ducha, "serve", "--port", str(http_port), "--workers", "2"], env, logs
-    )
+    pids = {"broker": spawn("broker", broker_command(bootstrap), env, logs)}
+    tokens = seed_the_demo(url, data) if seed_demo else []
+    pids.update(start_processes(env, logs, http_port))
     state = {
         "pids": pids,
         "postgres": url,
@@ -142,20 +106,70 @@ def up(data: Path, http_port: int, kafka_port: int, seed_demo: bool = True) -> d
     }
     state_file(data).write_text(json.dumps(state, indent=2))
     wait_http(f"http://127.0.0.1:{http_port}/healthz")
+    print_welcome(state, data, tokens)
+    return state
+
+
+def broker_command(bootstrap: str) -> list[str]:
+    """Tansu, memory-only: the stores are the truth, the broker only carries."""
+    listener = f"tcp://{bootstrap}"
+    return [
+        broker_binary(),
+        "broker",
+        "--listener-url",
+        listener,
+        "--advertised-listener-url",
+        listener,
+        "--storage-engine",
+        "memory://tansu/",
+    ]
+
+
+def seed_the_demo(url: str, data: Path) -> list[dict[str, str]]:
+    """The demo through the embedded pump (once), and its users' tokens."""
+    from services.bootstrap import Settings, build_platform
+
+    print("seeding the demo …", flush=True)
+    platform = build_platform(Settings(database_url=url))
+    try:
+        if not platform.registry.all():
+            seed(platform, progress=False)
+        return seed_users(
+            UserDirectory(platform.registry, platform.clock), data / "stack" / "demo-tokens.json"
+        )
+    finally:
+        platform.close()
+
+
+def start_processes(env: dict[str, str], logs: Path, http_port: int) -> dict[str, int]:
+    """The relay, two workers (one consumer group) and the HTTP server with two workers."""
+    ducha = str(Path(sys.executable).parent / "ducha")
+    pids = {"relay": spawn("relay", [ducha, "relay", "run"], env, logs)}
+    for n in (1, 2):
+        pids[f"worker-{n}"] = spawn(
+            f"worker-{n}", [ducha, "worker", "run", "--group", "ducha-workers"], env, logs
+        )
+    pids["http"] = spawn(
+        "http", [ducha, "serve", "--port", str(http_port), "--workers", "2"], env, logs
+    )
+    return pids
+
+
+def print_welcome(state: dict[str, Any], data: Path, tokens: list[dict[str, str]]) -> None:
+    pids = state["pids"]
     print(f"""
 Ducha is up:
-  HTTP API    http://127.0.0.1:{http_port}/api/v1   (docs: /api/v1/docs)
-  PostgreSQL  {url}
-  Kafka       {bootstrap}  topic ducha.events
+  HTTP API    {state["http"]}/api/v1   (docs: /api/v1/docs)
+  PostgreSQL  {state["postgres"]}
+  Kafka       {state["kafka"]}  topic ducha.events
   relay       pid {pids["relay"]}
   workers     pids {pids["worker-1"]}, {pids["worker-2"]} (group ducha-workers)
-  logs        {logs}/
+  logs        {state["logs"]}/
 Stop it with: make down""")
     if tokens:
         print(f"demo users (tokens in {data / 'stack' / 'demo-tokens.json'}):")
         for t in tokens:
             print(f"  {t['office']:14} {t['role']:10} {t['token']}")
-    return state
 
 
 def down(data: Path) -> None:
