@@ -568,13 +568,18 @@ class Case(Aggregate):
         assignee: str = "",
         source: str = "",
     ) -> None:
-        """Grant this record's own pending request, or (``assignee``) a subordinate's."""
+        """Grant this record's own pending request, or (``assignee``) a subordinate's, which
+        may not pass this record's own deadline (``check_within_own_deadline``)."""
         if self.already_applied(source):
             return
-        asked, current = self.check_extension_pending(actor, "grant an extension", assignee)
+        assignee, asked, current = self.check_extension_pending(
+            actor, "grant an extension", assignee
+        )
         new_deadline = new_deadline or asked
         if new_deadline <= current:
             raise errors.ExtensionNotLaterError(current)
+        if assignee:
+            self.check_within_own_deadline(assignee, new_deadline)
         self.trigger_event(
             self.ExtensionGranted,
             timestamp=at,
@@ -590,7 +595,7 @@ class Case(Aggregate):
     ) -> None:
         if self.already_applied(source):
             return
-        self.check_extension_pending(actor, "deny an extension", assignee)
+        assignee, *_ = self.check_extension_pending(actor, "deny an extension", assignee)
         self.trigger_event(
             self.ExtensionDenied,
             timestamp=at,
@@ -853,20 +858,49 @@ class Case(Aggregate):
         if not pending:
             raise errors.NoCompletionPendingError()
 
-    def check_decider(self, actor: Actor, decision: str, assignee: str) -> None:
+    def check_decider(self, actor: Actor, decision: str, assignee: str, hint: str = "") -> None:
         """A subordinate's request is decided by the office that assigned it (this record's);
-        this record's own, by its assigning office."""
+        this record's own, by its assigning office. ``hint``: what this record's own office
+        may decide instead."""
         if not assignee:
+            if actor.office == self.office != self.assigning_office:
+                raise errors.NotAssigningOfficeError(decision, self.assigning_office, hint)
             self.check_assigning_office(actor, decision)
         elif actor.office != self.office:
             raise errors.NotAssigningOfficeError(decision, self.office)
 
+    def extension_assignee(self, actor: Actor, assignee: str) -> str:
+        """Whose extension request a decision is about. Named, it is that office's; unnamed,
+        this record's own if one waits (decided by the assigning office, as relayed from
+        above), else, when this record's office decides, the one subordinate's that waits.
+        Several waiting must be named."""
+        if assignee or self.pending_extension is not None or actor.office != self.office:
+            return assignee
+        waiting = sorted(self.pending_extensions)
+        if len(waiting) > 1:
+            raise errors.ExtensionAssigneeRequiredError(waiting)
+        return waiting[0] if waiting else ""
+
+    def check_within_own_deadline(self, assignee: str, new_deadline: date) -> None:
+        """A subordinate's deadline may not pass this record's own, as an assignment's may
+        not: the way out is this record's own extension, from its assigning office (a top-level
+        item is its own assigning office)."""
+        if new_deadline > self.deadline:
+            above = self.assigning_office if self.assigning_office != self.office else ""
+            raise errors.ExtensionBeyondOwnDeadlineError(
+                assignee, new_deadline, self.deadline, above
+            )
+
     def check_extension_pending(
         self, actor: Actor, decision: str, assignee: str = ""
-    ) -> tuple[date, date]:
-        """(date asked for, deadline it would replace) of the pending request decided on."""
+    ) -> tuple[str, date, date]:
+        """(whose, date asked for, deadline it would replace) of the pending request decided
+        on: ``assignee``'s, or the one ``extension_assignee`` finds."""
         self.check_work_open()
-        self.check_decider(actor, decision, assignee)
+        assignee = self.extension_assignee(actor, assignee)
+        waiting = ", ".join(sorted(self.pending_extensions))
+        hint = f"to decide a request from {waiting}, name it with --assignee / assignee"
+        self.check_decider(actor, decision, assignee, hint if waiting else "")
         if assignee:
             asked = self.pending_extensions.get(assignee)
             current = next(
@@ -881,7 +915,7 @@ class Case(Aggregate):
             asked, current = self.pending_extension, self.deadline
         if asked is None:
             raise errors.NoExtensionPendingError()
-        return asked, current
+        return assignee, asked, current
 
     def already_applied(self, source: str) -> bool:
         """A relayed decision or report is applied once per source event."""

@@ -54,8 +54,9 @@ class NoCompletionPendingError(DomainError):
 
 
 class NotAssigningOfficeError(DomainError):
-    def __init__(self, decision: str, assigning_office: str) -> None:
-        super().__init__(f"only the assigning office '{assigning_office}' may {decision}")
+    def __init__(self, decision: str, assigning_office: str, hint: str = "") -> None:
+        message = f"only the assigning office '{assigning_office}' may {decision}"
+        super().__init__(f"{message}; {hint}" if hint else message)
         self.assigning_office = assigning_office
 
 
@@ -93,6 +94,38 @@ class NoExtensionPendingError(DomainError):
         super().__init__("no extension request is waiting for a decision")
 
 
+class ExtensionAssigneeRequiredError(DomainError):
+    """Several subordinates' extension requests wait: a decision must name whose it is."""
+
+    def __init__(self, waiting: list[str]) -> None:
+        super().__init__(
+            f"extension requests from {', '.join(waiting)} are waiting: "
+            "name one with --assignee / assignee"
+        )
+        self.waiting = waiting
+
+
+class ExtensionBeyondOwnDeadlineError(DomainError):
+    """An extension granted to a subordinate may not pass the granting record's own deadline
+    (as an assignment may not): the granting office must have its own deadline moved first."""
+
+    def __init__(
+        self, assignee: str, new_deadline: object, own_deadline: object, assigning_office: str
+    ) -> None:
+        way_out = (
+            f"request an extension from your own assigning office '{assigning_office}' first"
+            if assigning_office
+            else "extend this item's own deadline first (request-extension on it, then "
+            "grant-extension without an assignee)"
+        )
+        super().__init__(
+            f"an extension granted to '{assignee}' may not move its deadline to {new_deadline}, "
+            f"past this record's own deadline ({own_deadline}): grant a date on or before "
+            f"{own_deadline}, or {way_out}"
+        )
+        self.own_deadline = own_deadline
+
+
 class RectificationStateError(DomainError):
     """Rectification goes ordered → reported → accepted, one step at a time."""
 
@@ -112,3 +145,7 @@ class PublicationStateError(DomainError):
 
 class OfficeRuleError(DomainError):
     """A rule of the office registry was broken."""
+
+
+class OfficeLevelError(OfficeRuleError):
+    """An office's level does not sit below its parent's (a province under a county)."""

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Final
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
-from domain.errors import InvalidFieldError, OfficeRuleError
+from domain.errors import InvalidFieldError, OfficeLevelError, OfficeRuleError
 from domain.values import (
     OFFICE_LEVELS,
     Actor,
@@ -17,6 +19,52 @@ from domain.values import (
 )
 
 OFFICE_NAMESPACE = uuid5(NAMESPACE_URL, "urn:ducha:office")
+
+PARENT_LEVELS: Final[dict[str, tuple[str, ...]]] = {
+    "central": (),
+    "ministry": ("central",),
+    "province": ("central",),
+    "prefecture": ("province",),
+    "county": ("prefecture", "province"),
+}
+"""The levels a ranked office may sit under. A ministry's own bodies (司局, 派出机构) are not
+local governments, so nothing ranked sits under a ministry; a county-level office may sit
+directly under a province (a municipality's districts, 省直管县). ``other`` (a township, a
+development zone, a ministry's bureau) may sit anywhere below the root."""
+
+THROUGH_OTHER: Final = ("prefecture", "county")
+"""Local governments that may also sit under an ``other`` office (a 地区行署 between a
+province and its counties), judged then by the nearest ranked office above it."""
+
+PLACES: Final = {
+    "central": "a central office is only ever the root",
+    "ministry": "a ministry sits directly under a central office",
+    "province": "a province sits directly under a central office",
+    "prefecture": "a prefecture sits under a province (directly or through 'other' offices)",
+    "county": "a county sits under a prefecture or a province "
+    "(directly or through 'other' offices)",
+}
+
+
+def check_level(level: str, above: Sequence[tuple[str, str]]) -> None:
+    """Whether an office of ``level`` may sit under ``above``: its parent and the parent's
+    ancestors as (code, level), nearest first. The root may have any level."""
+    if not above or level == "other":
+        return
+    allowed = PARENT_LEVELS[level]
+    parent_code, parent_level = above[0]
+    if parent_level in allowed:
+        return
+    ranked = next(((c, lv) for c, lv in above if lv != "other"), None)
+    if parent_level == "other" and level in THROUGH_OTHER:
+        if ranked is None or ranked[1] in allowed:
+            return
+        where = f"'{parent_code}' (level 'other') below '{ranked[0]}' (level '{ranked[1]}')"
+    else:
+        where = f"'{parent_code}' (level '{parent_level}')"
+    raise OfficeLevelError(
+        f"an office of level '{level}' may not sit under {where}: {PLACES[level]}"
+    )
 
 
 class Office(Aggregate):
@@ -73,21 +121,34 @@ class Office(Aggregate):
 
     @classmethod
     def register(
-        cls, actor: Actor, at: datetime, code: str, name: str, level: str, parent: str | None
+        cls,
+        actor: Actor,
+        at: datetime,
+        code: str,
+        name: str,
+        level: str,
+        parent: str | None,
+        above: Sequence[tuple[str, str]] = (),
     ) -> Office:
+        """``above``: the parent and its ancestors as (code, level), nearest first, against
+        which the level is checked (``check_level``); the registry passes them."""
         require_office_code("code", code)
         if parent is not None:
             require_office_code("parent", parent)
             if parent == code:
                 raise InvalidFieldError("parent", "an office cannot be its own parent")
+        name = require_text("name", name, 200)
+        level = require_choice("level", level, OFFICE_LEVELS)
+        if parent is not None:
+            check_level(level, above)
         return cls._create(
             cls.Registered,
             id=cls.create_id(code),
             timestamp=at,
             actor=actor,
             code=code,
-            name=require_text("name", name, 200),
-            level=require_choice("level", level, OFFICE_LEVELS),
+            name=name,
+            level=level,
             parent=parent,
         )
 

@@ -42,8 +42,10 @@ class OfficeRegistry:
     def register(
         self, actor: Actor, code: str, name: str, level: str, parent: str | None = None
     ) -> OfficeView:
-        office = Office.register(actor, self.clock(), code, name, level, parent)
         self.refresh()
+        office = Office.register(
+            actor, self.clock(), code, name, level, parent, above=self._lineage(parent)
+        )
         if code in self._offices:
             raise AlreadyExistsError(f"office '{code}' is already registered")
         self._check_parent(parent)
@@ -174,6 +176,17 @@ class OfficeRegistry:
     def _sorted(self) -> list[OfficeView]:
         self.refresh()
         return sorted(self._offices.values(), key=lambda o: o.code)
+
+    def _lineage(self, parent: str | None) -> list[tuple[str, str]]:
+        """(code, level) of ``parent`` and its ancestors, nearest first; empty for an unknown
+        parent (``_check_parent`` refuses it). Offices registered before the level rule are
+        not judged again: their events are history."""
+        chain: list[tuple[str, str]] = []
+        while parent is not None and parent in self._offices:
+            office = self._offices[parent]
+            chain.append((office.code, office.level))
+            parent = office.parent
+        return chain
 
     def _check_parent(self, parent: str | None) -> None:
         if parent is None:

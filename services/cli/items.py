@@ -156,7 +156,10 @@ def required(name: str, *more: str, **kw: Any) -> Callable[[Any], Any]:
     return click.option(name, *more, required=True, **kw)
 
 
-ASSIGNEE_HELP = "Decide a subordinate office's request (its task is told), not this record's own."
+ASSIGNEE_HELP = (
+    "Decide a subordinate office's request (its task is told), not this record's own "
+    "(default: the one request waiting)."
+)
 assignee_option = click.option("--assignee", default="", metavar="CODE", help=ASSIGNEE_HELP)
 ACTION_SPECS: dict[str, tuple[str, list[Any], Callable[[dict[str, Any]], dict[str, Any]]]] = {
     "assign": (

@@ -36,7 +36,12 @@ def coal_mine_instruction(st: Story) -> None:
     )
     st.act(date(2026, 9, 18), "baiyin", "clerk", city["baiyin"], "acknowledge")
     county = st.assign_down(
-        date(2026, 9, 21), "baiyin", city["baiyin"], "pingchuan", responsible_person="赵强"
+        date(2026, 9, 21),
+        "baiyin",
+        city["baiyin"],
+        "pingchuan",
+        responsible_person="赵强",
+        deadline=date(2026, 10, 23),  # a week before the city's own, to compile its report
     )
     bottom = county["pingchuan"]
     st.act(date(2026, 9, 22), "pingchuan", "clerk", bottom, "acknowledge")
@@ -50,17 +55,17 @@ def coal_mine_instruction(st: Story) -> None:
         percent=60,
     )
     st.act(
-        date(2026, 10, 28),
+        date(2026, 10, 20),
         "pingchuan",
         "clerk",
         bottom,
         "request-extension",
-        new_deadline=date(2026, 12, 15),
-        reason="事故技术鉴定需省级专家组复核，预计12月上旬完成",
+        new_deadline=date(2026, 10, 30),
+        reason="事故技术鉴定需省级专家组复核，预计10月底完成",
         progress="隐患排查已完成，整改进行中",
     )
     st.act(
-        date(2026, 10, 29),
+        date(2026, 10, 21),
         "baiyin",
         "supervisor",
         city["baiyin"],

@@ -163,7 +163,7 @@ def test_thousands_of_offices_share_one_small_pool(pg_url: str, tmp_path: Any) -
         platform.registry.register(ADMIN, "root", "国务院办公厅", "central")
         for n in range(40):
             code = f"county-{n}"
-            platform.registry.register(ADMIN, code, f"县{n}", "county", "root")
+            platform.registry.register(ADMIN, code, f"省{n}", "province", "root")
             platform.supervision.register_item(person(code), code, new_item())
         stats = platform.backend.pool.get_stats()  # type: ignore[attr-defined]
         assert stats["pool_size"] <= 10

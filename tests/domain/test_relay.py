@@ -76,14 +76,19 @@ def test_only_assigned_offices_report() -> None:
 
 
 def test_a_subordinates_extension_is_granted_on_its_assignment_not_on_the_record() -> None:
-    item = given(register, assigned)
-    report(item, "extension_request", "baiyin/4", new_deadline=date(2026, 5, 29))
-    assert item.pending_extensions == {"baiyin": date(2026, 5, 29)}
+    item = given(
+        register,
+        lambda c: c.assign(
+            SUPERVISOR, AT, [Assignee("office", "baiyin", "lead")], deadline=date(2026, 4, 20)
+        ),
+    )
+    report(item, "extension_request", "baiyin/4", new_deadline=date(2026, 4, 29))
+    assert item.pending_extensions == {"baiyin": date(2026, 4, 29)}
     item.grant_extension(LEADER, AT, assignee="baiyin")
     (event,) = then(item, "ReportReceived", "ExtensionGranted")[1:]
     assert event.assignee == "baiyin"
     assert item.deadline == DEADLINE  # the record's own deadline stays
-    assert item.assignments[0]["deadline"] == "2026-05-29"
+    assert item.assignments[0]["deadline"] == "2026-04-29"
     with pytest.raises(errors.NoExtensionPendingError):
         item.deny_extension(LEADER, AT, "x", assignee="baiyin")
 

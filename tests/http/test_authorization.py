@@ -216,7 +216,7 @@ def test_registering_items_and_offices(shared_api: Api) -> None:
             office = {
                 "code": f"o-{who}-{role}",
                 "name": "新设机关",
-                "level": "county",
+                "level": "other",
                 "parent": "pingchuan",
             }
             got = shared_api.client.post(

@@ -5,7 +5,10 @@ from __future__ import annotations
 from datetime import date
 from itertools import pairwise
 
+import pytest
+
 from domain.assignment import Assignee
+from domain.errors import ExtensionBeyondOwnDeadlineError
 from domain.tasks import Task
 from services.bootstrap import Platform, Settings, build_platform
 from tests.conftest import FixedClock
@@ -97,9 +100,19 @@ def test_urging_and_extensions_reach_the_right_task(ducha: Platform) -> None:
         reason="专家复核",
     )
     assert s.get("baiyin", ids[2]).pending_extensions == {"pingchuan": date(2026, 5, 29)}
-    s.act(person("baiyin", "leader"), "baiyin", ids[2], "grant-extension", assignee="pingchuan")
+    # past baiyin's own deadline: refused, naming the way out
+    with pytest.raises(ExtensionBeyondOwnDeadlineError, match="assigning office 'gansu' first"):
+        s.act(person("baiyin", "leader"), "baiyin", ids[2], "grant-extension", assignee="pingchuan")
+    s.act(
+        person("baiyin", "leader"),
+        "baiyin",
+        ids[2],
+        "deny-extension",
+        assignee="pingchuan",
+        reason="请按期完成",
+    )
     county = s.get("pingchuan", ids[3])
-    assert (county.deadline, county.extensions_granted) == (date(2026, 5, 29), 1)
+    assert (county.deadline, county.pending_extension) == (date(2026, 4, 14), None)
     assert s.get("baiyin", ids[2]).deadline == date(2026, 4, 14)  # its own deadline stays
 
 

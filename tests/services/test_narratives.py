@@ -120,7 +120,7 @@ def test_registry_rules(ducha: Platform) -> None:
         registry.retire(ADMIN, "baiyin", "撤并")
     registry.retire(ADMIN, "pingchuan", "撤并")
     with pytest.raises(RegistryRuleError, match="retired"):
-        registry.register(ADMIN, "xinqu", "新区", "county", "pingchuan")
+        registry.register(ADMIN, "xinqu", "新区", "other", "pingchuan")
     assert registry.rename(ADMIN, "baiyin", "白银市政府办").name == "白银市政府办"
     assert registry.get("baiyin").version == 2
     with pytest.raises(NotFoundError):

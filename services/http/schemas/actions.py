@@ -19,7 +19,10 @@ from services.http.schemas.fields import (
 def assignee() -> Text:
     return Text(
         load_default="",
-        metadata={"description": "Decide a subordinate office's request (its code)"},
+        metadata={
+            "description": "Decide a subordinate office's request (its code; default: the "
+            "one request waiting)"
+        },
     )
 
 
