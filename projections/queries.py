@@ -10,7 +10,7 @@ from typing import Any
 from domain.lights import AWAITING_WORK, light, yellow_until
 from domain.values import WorkingCalendar
 from projections.readstore import ReadStore
-from projections.rollup import summarize_rollup
+from projections.rollup import as_rows, counters_at_end_of, summarize_rollup
 from services.views import Page
 
 LIGHTS = ("green", "yellow", "red")
@@ -94,6 +94,8 @@ class ReadModels:
 
     def _doc(self, doc: str) -> dict[str, Any]:
         item: dict[str, Any] = json.loads(doc)
+        item.setdefault("deadline_provisional", False)  # docs stored before the field existed
+        item.setdefault("deadline_working_days", None)
         deadline = date.fromisoformat(item["deadline"])
         today = self.today()
         item["light"] = light(item["status"], deadline, today, self.calendar)
@@ -143,6 +145,7 @@ class ReadModels:
                 "responsible_person": row["responsible_person"],
                 "status": row["status"],
                 "deadline": row["deadline"],
+                "deadline_provisional": row["deadline_provisional"],
                 "light": row["light"],
                 "last_report": row["last_report"],
                 "assignments": row["assignments"],
@@ -158,6 +161,27 @@ class ReadModels:
     def rollup(self, office: str) -> dict[str, Any]:
         rows = self.read.all("SELECT metric, key, value FROM rollup WHERE office = ?", (office,))
         return summarize_rollup(office, rows, self.today(), self.calendar)
+
+    def rollup_at_end_of(self, office: str, day: date) -> dict[str, Any]:
+        """The roll-up as it stood at the end of ``day`` (China time), lights judged on that
+        day: a sum over the daily changes, no replay."""
+        with self.read.transaction() as tx:
+            counters = counters_at_end_of(tx, office, day)
+        return summarize_rollup(office, as_rows(counters), day, self.calendar)
+
+    def rollup_changes(self, office: str, first: date, last: date) -> dict[str, dict[str, int]]:
+        """What each roll-up counter of ``office`` changed by, per day from ``first`` to
+        ``last`` on which anything changed (``{"2026-03-02": {"total|all": 3, …}}``): the
+        basis of trend charts (new records: ``total|all``; completed: ``completion|count``)."""
+        rows = self.read.all(
+            "SELECT day, metric, key, value FROM rollup_daily "
+            "WHERE office = ? AND day BETWEEN ? AND ? AND value <> 0 ORDER BY day, metric, key",
+            (office, first.isoformat(), last.isoformat()),
+        )
+        changes: dict[str, dict[str, int]] = {}
+        for row in rows:
+            changes.setdefault(row["day"], {})[f"{row['metric']}|{row['key']}"] = int(row["value"])
+        return changes
 
     def circular(self, office: str) -> dict[str, Any]:
         """通报: the office's subordinates ranked by on-time completion rate."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -16,13 +16,13 @@ from projections.queries import ReadModels
 from projections.readstore import PostgresReadStore, ReadStore, SQLiteReadStore
 from projections.rollup import RollupProjection
 from projections.runner import Projection, Runner
-from projections.timetravel import as_of
-from services.calendar import GovernmentCalendar, load_year_data
+from projections.timetravel import ReplayGate, as_of
+from services.calendar import GovernmentCalendar
 from services.clock import Clock, clock_from_env
 from services.deadlines import DeadlineEngine
 from services.registry import OfficeRegistry
 from services.relay import Relay, SkippedRelays
-from services.stores import Backend, PostgresBackend, SQLiteBackend
+from services.stores import DEFAULT_OPEN_STORES, Backend, PostgresBackend, SQLiteBackend
 from services.supervision import SupervisionService
 
 
@@ -31,7 +31,8 @@ class Settings:
     """``DUCHA_DATA_DIR`` (default ``./var``), ``DUCHA_DATABASE_URL`` (PostgreSQL, else SQLite),
     ``DUCHA_CLOCK`` (pins domain time), ``DUCHA_HOLIDAYS_FILE`` (holiday data after 2026),
     ``DUCHA_BUS`` (``embedded``: this process keeps the read side current; ``kafka``: relay and
-    workers do), ``DUCHA_KAFKA_BOOTSTRAP``, ``DUCHA_KAFKA_TOPIC``."""
+    workers do), ``DUCHA_KAFKA_BOOTSTRAP``, ``DUCHA_KAFKA_TOPIC``, ``DUCHA_OPEN_STORES`` (offices
+    kept open), ``DUCHA_AS_OF_REPLAYS`` (time-travel replays at once per process)."""
 
     data_dir: Path = Path("var")
     database_url: str | None = None
@@ -40,6 +41,8 @@ class Settings:
     bus: str = "embedded"
     kafka_bootstrap: str = "127.0.0.1:9092"
     kafka_topic: str = "ducha.events"
+    open_stores: int = DEFAULT_OPEN_STORES
+    as_of_replays: int = 2
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -53,11 +56,20 @@ class Settings:
             "bus": env.get("DUCHA_BUS") or "embedded",
             "kafka_bootstrap": env.get("DUCHA_KAFKA_BOOTSTRAP") or "127.0.0.1:9092",
             "kafka_topic": env.get("DUCHA_KAFKA_TOPIC") or "ducha.events",
+            "open_stores": positive(env, "DUCHA_OPEN_STORES", DEFAULT_OPEN_STORES),
+            "as_of_replays": positive(env, "DUCHA_AS_OF_REPLAYS", 2),
         }
         if values["bus"] not in ("embedded", "kafka"):
             raise ValueError("DUCHA_BUS must be 'embedded' or 'kafka'")
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
+
+
+def positive(env: Mapping[str, str], name: str, default: int) -> int:
+    value = env.get(name) or str(default)
+    if not value.isascii() or not value.isdigit() or int(value) < 1:
+        raise ValueError(f"{name} must be a whole number of at least 1")
+    return int(value)
 
 
 @dataclass
@@ -74,6 +86,7 @@ class Platform:
     runner: Runner
     views: ReadModels
     skipped: SkippedRelays
+    replays: ReplayGate = field(default_factory=ReplayGate)
 
     @property
     def deadlines(self) -> DeadlineEngine:
@@ -92,6 +105,8 @@ class Platform:
             projections(self.registry, self.calendar),
             self.calendar,
             self.views.children,
+            live=self.read,
+            gate=self.replays,
         )
 
 
@@ -99,15 +114,15 @@ def build_backend(settings: Settings) -> Backend:
     if settings.database_url:
         if not settings.database_url.startswith(("postgresql://", "postgres://")):
             raise ValueError("DUCHA_DATABASE_URL must be a postgresql:// URL")
-        return PostgresBackend(settings.database_url)
-    return SQLiteBackend(settings.data_dir)
+        return PostgresBackend(settings.database_url, open_stores=settings.open_stores)
+    return SQLiteBackend(settings.data_dir, open_stores=settings.open_stores)
 
 
 def projections(registry: OfficeRegistry, calendar: GovernmentCalendar) -> list[Projection[Any]]:
     return [
         ItemsProjection(),
         AuditProjection(),
-        RollupProjection(registry.ancestor_codes, calendar),
+        RollupProjection(registry.ancestor_codes, calendar, registry.backend.store),
     ]
 
 
@@ -122,9 +137,7 @@ def build_platform(
 ) -> Platform:
     """Wire the services; with ``catch_up``, apply what was recorded while nothing ran."""
     clock = clock or clock_from_env(settings.clock)
-    calendar = GovernmentCalendar(
-        load_year_data(settings.holidays_file) if settings.holidays_file else None
-    )
+    calendar = GovernmentCalendar.from_file(settings.holidays_file)
     backend = build_backend(settings)
     registry = OfficeRegistry(backend, clock)
     supervision = SupervisionService(backend, registry, clock, calendar)
@@ -146,7 +159,17 @@ def build_platform(
         children=lambda code: [(o.code, o.name) for o in registry.children(code)],
     )
     platform = Platform(
-        settings, backend, clock, calendar, registry, supervision, read, runner, views, skips
+        settings,
+        backend,
+        clock,
+        calendar,
+        registry,
+        supervision,
+        read,
+        runner,
+        views,
+        skips,
+        ReplayGate(settings.as_of_replays),
     )
     if catch_up and settings.bus == "embedded":
         runner.catch_up_all()

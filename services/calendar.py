@@ -48,18 +48,6 @@ come from published notices, never from the law, and are left out."""
 NOTICE_KEYS: Final = frozenset({"published", "source", "holidays", "workdays"})
 
 
-class CalendarDataMissingError(Exception):
-    """No longer raised: a year without data is counted on the provisional calendar.
-
-    Kept while ``services/cli.py``, ``services/http/errors.py`` and ``projections/rollup.py``
-    still name it; remove it with their last mention.
-    """
-
-    def __init__(self, year: int) -> None:
-        super().__init__(f"no holiday data for {year}")
-        self.year = year
-
-
 class NoticeError(ValueError):
     """A year's holiday notice cannot be added; ``problems`` says every reason."""
 

@@ -2,22 +2,34 @@
 
 Embedded default: one SQLite file per office under the data directory (DESIGN §6.3: offices
 never share a file). With ``DUCHA_DATABASE_URL``: PostgreSQL, one schema per office.
+
+Thousands of offices, few of them busy at once: a backend keeps what an office holds — its open
+SQLite files, its cached aggregates — only for the most recently used offices (``RecentOffices``)
+and lets the others give it back. A ``TenantStore`` itself is never closed while the process
+runs, so callers may keep one as long as they like: an evicted office's connections are opened
+again on its next query.
 """
 
 from __future__ import annotations
 
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import date
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import Application
+from eventsourcing.application import Application, LRUCache
 from eventsourcing.persistence import ApplicationRecorder, JSONTranscoder, Transcoding
-from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteDatastore
+from eventsourcing.sqlite import (
+    SQLiteApplicationRecorder,
+    SQLiteConnection,
+    SQLiteConnectionPool,
+    SQLiteDatastore,
+)
 from psycopg.sql import SQL, Identifier, Literal
 
 from domain.assignment import Assignee
@@ -29,7 +41,9 @@ PLATFORM = "_platform"
 """The platform's own tenant (the office registry); never a valid office code."""
 
 SQLITE_LOCK_TIMEOUT_SECONDS = 10
+SQLITE_POOL_SIZE = 2  # idle connections kept per open office (3 files each, the -shm shared)
 DEFAULT_CACHE_SIZE = 128  # aggregates kept per tenant
+DEFAULT_OPEN_STORES = 128  # offices whose files and caches are kept (``DUCHA_OPEN_STORES``)
 LOCK_STRIPES = 64
 
 
@@ -73,6 +87,7 @@ class TenantStore(Application[UUID]):
         self, tenant: str, recorder: ApplicationRecorder, cache_size: int = DEFAULT_CACHE_SIZE
     ) -> None:
         self.tenant = tenant
+        self.cache_size = cache_size
         self._given_recorder = recorder
         self._stripes = [threading.RLock() for _ in range(LOCK_STRIPES)]
         super().__init__(
@@ -127,22 +142,117 @@ class TenantStore(Application[UUID]):
         if self.repository.cache is not None:
             self.repository.cache.put(aggregate.id, aggregate)
 
+    def forget_all(self) -> None:
+        """Drop the cached aggregates (an idle office gives its memory back). Safe while a
+        command runs: it keeps the object it loaded, saves it and caches it again."""
+        self.repository.cache = LRUCache(maxsize=self.cache_size)
+
+    def close(self) -> None:
+        """Also close the recorder's connections (the library's popo factory owns none)."""
+        super().close()
+        datastore = getattr(self._given_recorder, "datastore", None)
+        if datastore is not None:
+            datastore.close()
+
+
+class RecentOffices:
+    """The ``limit`` most recently used offices. When one more is used, the least recently
+    used give back what they hold (``release``, which answers False for an office still busy
+    in another thread: that one stays, counted as just used, and is tried again later), so
+    the bound can be exceeded only while more than ``limit`` offices are busy at once."""
+
+    def __init__(self, limit: int, release: Callable[[str], bool]) -> None:
+        if limit < 1:
+            raise ValueError("at least one office must be kept open")
+        self.limit = limit
+        self.release = release
+        self._used: OrderedDict[str, None] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._used)
+
+    def __contains__(self, tenant: object) -> bool:
+        return tenant in self._used
+
+    def touch(self, tenant: str) -> None:
+        with self._lock:
+            self._used[tenant] = None
+            self._used.move_to_end(tenant)
+            if len(self._used) <= self.limit:
+                return
+            victims = [self._used.popitem(last=False)[0] for _ in range(self._excess())]
+        busy = [v for v in victims if not self.release(v)]  # outside the lock: closing is I/O
+        if busy:
+            with self._lock:
+                for tenant_ in busy:
+                    self._used[tenant_] = None
+
+    def _excess(self) -> int:
+        """How many to release: all beyond the limit except the office just used (last)."""
+        return min(len(self._used) - self.limit, len(self._used) - 1)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._used.clear()
+
+
+class OfficePool(SQLiteConnectionPool):
+    """One office's SQLite connections. Reports each use, and can close its idle connections
+    (the library opens new ones on the next query, so a closed office reopens by itself)."""
+
+    def __init__(self, used: Callable[[], None], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._used = used
+
+    def get_connection(
+        self, timeout: float | None = None, *, is_writer: bool | None = None
+    ) -> SQLiteConnection:
+        conn = super().get_connection(timeout, is_writer=is_writer)
+        self._used()
+        return conn
+
+    def close_idle(self) -> bool:
+        """Close the connections no thread holds; whether none is left open. Relies on the
+        pool's own condition and deque (eventsourcing 9.5): a connection in use is never in
+        the deque, and taking one out of it happens under the same condition."""
+        with self._put_condition:
+            while self._pool:
+                self._pool.popleft().close()
+            return not self._in_use
+
 
 class Backend(ABC):
     """Where tenants' stores live. ``provision`` once per tenant, then ``store`` any time."""
 
     name: str
 
-    def __init__(self) -> None:
+    def __init__(self, open_stores: int = DEFAULT_OPEN_STORES) -> None:
         self._stores: dict[str, TenantStore] = {}
         self._lock = threading.Lock()
+        self.recent = RecentOffices(open_stores, self._release)
 
     def store(self, tenant: str) -> TenantStore:
+        """The tenant's store: built on first use, then the same object for the process's
+        life (what it holds is given back while idle, see ``RecentOffices``)."""
         with self._lock:
             found = self._stores.get(tenant)
             if found is None:
                 found = self._stores[tenant] = TenantStore(tenant, self._open(tenant))
-            return found
+        self._used(tenant)
+        return found
+
+    def _used(self, tenant: str) -> None:
+        """A tenant's store was asked for (SQLite counts connections instead, see there)."""
+        self.recent.touch(tenant)
+
+    def _release(self, tenant: str) -> bool:
+        """Give back what an idle tenant holds; False if it is busy and kept."""
+        with self._lock:
+            found = self._stores.get(tenant)
+        if found is not None:
+            found.forget_all()
+        return True
 
     def provision(self, tenant: str) -> TenantStore:
         self._provision(tenant)
@@ -166,15 +276,22 @@ class Backend(ABC):
             for store in self._stores.values():
                 store.close()
             self._stores.clear()
+        self.recent.clear()
 
 
 class SQLiteBackend(Backend):
-    """One SQLite file per tenant: ``DATA/platform.sqlite`` and ``DATA/offices/CODE.sqlite``."""
+    """One SQLite file per tenant: ``DATA/platform.sqlite`` and ``DATA/offices/CODE.sqlite``.
+
+    Each open office holds three files (database, WAL, shared memory; two more while two
+    threads use it at once), so only the ``open_stores`` offices that most recently ran a
+    query keep their connections: the others' idle connections are closed, and reopened
+    lazily on their next query. A connection a thread is using is never closed.
+    """
 
     name = "sqlite"
 
-    def __init__(self, data_dir: Path) -> None:
-        super().__init__()
+    def __init__(self, data_dir: Path, open_stores: int = DEFAULT_OPEN_STORES) -> None:
+        super().__init__(open_stores)
         self.data_dir = data_dir
 
     def path(self, tenant: str) -> Path:
@@ -185,20 +302,47 @@ class SQLiteBackend(Backend):
     def is_provisioned(self, tenant: str) -> bool:
         return self.path(tenant).exists()
 
-    def _recorder(self, tenant: str) -> SQLiteApplicationRecorder:
-        datastore = SQLiteDatastore(
-            str(self.path(tenant)), lock_timeout=SQLITE_LOCK_TIMEOUT_SECONDS, pool_size=2
+    def _datastore(self, tenant: str) -> SQLiteDatastore:
+        return SQLiteDatastore(
+            str(self.path(tenant)),
+            lock_timeout=SQLITE_LOCK_TIMEOUT_SECONDS,
+            pool_size=SQLITE_POOL_SIZE,
         )
-        return SQLiteApplicationRecorder(datastore)
 
     def _open(self, tenant: str) -> ApplicationRecorder:
         if not self.is_provisioned(tenant):
             raise StoreUnavailableError(f"no event store for '{tenant}' at {self.path(tenant)}")
-        return self._recorder(tenant)
+        datastore = self._datastore(tenant)
+        datastore.pool.close()  # never opened: replaced by one that reports its use
+        datastore.pool = OfficePool(
+            lambda: self.recent.touch(tenant),
+            db_name=str(self.path(tenant)),
+            lock_timeout=SQLITE_LOCK_TIMEOUT_SECONDS,
+            pool_size=SQLITE_POOL_SIZE,
+        )
+        return SQLiteApplicationRecorder(datastore)
+
+    def _used(self, tenant: str) -> None:
+        """Asking for a store opens nothing; its connections report their own use."""
+
+    def _release(self, tenant: str) -> bool:
+        with self._lock:
+            found = self._stores.get(tenant)
+        if found is None:
+            return True
+        pool = found.recorder.datastore.pool  # type: ignore[attr-defined]
+        if not pool.close_idle():
+            return False
+        found.forget_all()
+        return True
 
     def _provision(self, tenant: str) -> None:
         self.path(tenant).parent.mkdir(parents=True, exist_ok=True)
-        self._recorder(tenant).create_table()
+        datastore = self._datastore(tenant)
+        try:
+            SQLiteApplicationRecorder(datastore).create_table()
+        finally:
+            datastore.close()
 
 
 class PostgresBackend(Backend):
@@ -206,8 +350,10 @@ class PostgresBackend(Backend):
 
     name = "postgres"
 
-    def __init__(self, dsn: str, pool_size: int = 10) -> None:
-        super().__init__()
+    def __init__(
+        self, dsn: str, pool_size: int = 10, open_stores: int = DEFAULT_OPEN_STORES
+    ) -> None:
+        super().__init__(open_stores)
         self.pool = open_shared_pool(dsn, pool_size)
 
     @staticmethod

@@ -45,6 +45,7 @@ IDEMPOTENCY_KEY = {
 MAX_BODY_BYTES = 1_000_000
 MAX_VERSION_DIGITS = 18
 ETAG_HEADER = {"ETag": {"schema": {"type": "string"}, "description": "The item's version"}}
+BUSY = "Too many time-travel replays at once; try again after Retry-After seconds"
 IDEMPOTENT_IDS = UUID("5b0d4a52-0b7e-4c41-9d6a-8f2f3c1e7a10")
 
 

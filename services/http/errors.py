@@ -11,6 +11,7 @@ from flask import Response, jsonify
 from werkzeug.exceptions import HTTPException
 
 from domain.errors import DomainError, InvalidFieldError
+from projections.timetravel import ReplayBusyError
 from services.errors import (
     AlreadyExistsError,
     ConflictError,
@@ -35,6 +36,7 @@ CODES = {
     415: "unsupported_media_type",
     422: "invalid",
     428: "precondition_required",
+    429: "too_many_requests",
     500: "internal",
     503: "unavailable",
 }
@@ -133,6 +135,10 @@ def from_exception(error: Exception) -> Response:
         return respond(error.status, error.message, error.errors, error.code)
     if isinstance(error, BadInput):
         return respond(422, f"invalid input: {error}", {error.field: [error.message]})
+    if isinstance(error, ReplayBusyError):
+        return respond(
+            429, str(error), code="busy", headers={"Retry-After": str(error.retry_after_seconds)}
+        )
     if isinstance(error, OfficeRetiredError):
         return respond(409, str(error), code="office_retired")
     if isinstance(error, InvalidFieldError):

@@ -18,6 +18,7 @@ from services.http import schemas as s
 from services.http.common import (
     BASE,
     BEARER,
+    BUSY,
     ETAG_HEADER,
     IDEMPOTENCY_KEY,
     IF_MATCH,
@@ -34,6 +35,7 @@ from services.http.common import (
     shown,
     subtree_codes,
 )
+from services.http.errors import ErrorSchema
 from services.inputs import china_time
 from services.supervision import ACTIONS, NewItem
 from services.views import paginate
@@ -137,6 +139,7 @@ def item_history(args: dict[str, Any], code: str, item_id: str) -> Any:
 @items.arguments(s.AsOf, location="query")
 @items.response(200, s.TreeNode)
 @items.doc(security=BEARER)
+@items.alt_response(429, schema=ErrorSchema, description=BUSY)
 def item_tree(args: dict[str, Any], code: str, item_id: str) -> Any:
     """The responsibility tree below this item or task, across offices; with as_of, as it
     stood then.

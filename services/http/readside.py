@@ -13,6 +13,7 @@ from services.http import schemas as s
 from services.http.common import (
     BASE,
     BEARER,
+    BUSY,
     IDEMPOTENCY_KEY,
     DuchaBlueprint,
     access,
@@ -21,6 +22,7 @@ from services.http.common import (
     platform,
     subtree_codes,
 )
+from services.http.errors import ErrorSchema
 from services.inputs import china_time
 
 # -- read side ----------------------------------------------------------------------
@@ -31,6 +33,7 @@ reads = DuchaBlueprint("reads", "reads", url_prefix=BASE, description="Roll-ups,
 @reads.arguments(s.AsOf, location="query")
 @reads.response(200, s.Rollup)
 @reads.doc(security=BEARER)
+@reads.alt_response(429, schema=ErrorSchema, description=BUSY)
 def rollup(args: dict[str, Any], code: str) -> Any:
     """Counts for the office and all its descendants; with as_of, as they stood then.
 

@@ -7,9 +7,10 @@ with a trivial aggregate, on the same kind of store.
 Rounds alternate between the two so that machine noise hits both; the best round counts.
 Target: services / baseline ≥ 0.7 on SQLite and on PostgreSQL.
 Also: HTTP ``report-progress`` under gunicorn vs the services layer (target ≥ 0.5,
-``tests/bench/http.py``), the rebuild figure (projections vs decoding alone, target ≥ 0.4)
-and the roll-up query's p99 at the root of ~3,200 offices with 10⁵ and 10⁶ items
-(``tests/bench/rollup.py``).
+``tests/bench/http.py``), the rebuild figure (projections vs decoding alone, target ≥ 0.4),
+the roll-up query's p99 at the root of ~3,200 offices with 10⁵ and 10⁶ items
+(``tests/bench/rollup.py``), and the time-travel roll-up at the root of 331 offices from the
+daily changes vs a full replay (``tests/bench/timetravel.py``).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from tests.bench.http import http_figure
 from tests.bench.items import bench_item
 from tests.bench.kafka import kafka_figures
 from tests.bench.rollup import hierarchy
+from tests.bench.timetravel import time_travel_figure
 
 TARGET = 0.7
 COMMANDS_PER_ITEM = 4
@@ -295,6 +297,10 @@ def main() -> int:
         rebuild_url = fresh_database(url, "ducha_rebuild")
         for settings in (Settings(data_dir=root / "rebuild"), Settings(database_url=rebuild_url)):
             passed.append(rebuild_figure(settings, args.offices, args.items, args.rounds))
+        print("time travel: the root's roll-up as of a past instant, 331 offices, 20 days:")
+        travel_url = fresh_database(url, "ducha_time_travel")
+        for settings in (Settings(data_dir=root / "travel"), Settings(database_url=travel_url)):
+            passed.append(time_travel_figure(settings, 20, args.rounds))
         print(
             f"HTTP report-progress, {args.clients} clients × {args.per_client} commands "
             "(gunicorn workers × threads) vs the services layer with the same clients:"

@@ -98,6 +98,10 @@ def dump(p: Platform) -> dict[str, list[tuple[Any, ...]]]:
         "audit": "SELECT * FROM audit ORDER BY office, position",
         "rollup": "SELECT * FROM rollup WHERE value <> 0 ORDER BY office, metric, key",
         "rollup_records": "SELECT * FROM rollup_records ORDER BY office, id",
+        "rollup_daily": (
+            "SELECT * FROM rollup_daily WHERE value <> 0 ORDER BY office, day, metric, key"
+        ),
+        "rollup_days": "SELECT * FROM rollup_days ORDER BY office, day, source",
     }
     return {name: [tuple(r.values()) for r in p.read.all(sql)] for name, sql in tables.items()}
 
