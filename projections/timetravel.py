@@ -88,7 +88,10 @@ class ReplayGate:
 
 
 class UntilRunner(Runner):
-    """A runner that stops each record's history at the first event after ``until``."""
+    """A runner that stops each record's history at the first event after ``until``. A failure
+    is raised, never dead-lettered: a replay into a throw-away store must not answer partially."""
+
+    isolate_failures = False
 
     def __init__(self, until: datetime, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

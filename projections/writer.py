@@ -11,6 +11,7 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from types import TracebackType
 
 from projections.readstore import ReadStore, Tx
@@ -20,18 +21,34 @@ Job = Callable[[Tx], None]
 
 
 class Writer:
-    """Runs each submitted job in a transaction of its own, in submission order.
+    """Runs each submitted job in a transaction, in submission order, off the submitting thread.
 
-    At most ``depth`` jobs wait, so the projecting thread never runs far ahead. The first
-    failure stops the writing (later jobs are dropped: each job carries its own positions,
-    so nothing is half-applied) and is raised in the submitting thread, at its next
-    ``submit`` or when the ``with`` block ends.
+    A job submitted with ``commit=False`` leaves its transaction open for the next job, which
+    continues it (a rebuild keeps one office in one transaction where the store cannot lock
+    it across transactions). A job that is a whole transaction and fails with one of the
+    ``retry`` errors (a deadlock, say) is run again, up to ``ATTEMPTS`` times. At most
+    ``depth`` jobs wait, so the projecting thread never runs far ahead. The first failure
+    stops the writing (its transaction is rolled back and later jobs are dropped: each
+    transaction carries its own positions, so nothing is half-applied) and is raised in the
+    submitting thread, at its next ``submit`` or when the ``with`` block ends. If the
+    submitting thread fails, a transaction left open is rolled back. ``finally_`` calls run
+    whatever happened, in order with the jobs.
     """
 
-    def __init__(self, read: ReadStore, depth: int = 2) -> None:
+    ATTEMPTS = 3
+
+    def __init__(
+        self, read: ReadStore, depth: int = 2, retry: tuple[type[BaseException], ...] = ()
+    ) -> None:
         self.read = read
-        self.jobs: queue.Queue[Job | None] = queue.Queue(maxsize=depth)
+        self.retry = retry
+        self.jobs: queue.Queue[tuple[Job | Callable[[], None], str] | None] = queue.Queue(
+            maxsize=depth
+        )
         self.error: BaseException | None = None
+        self.abandoned = False
+        self._open: AbstractContextManager[Tx] | None = None
+        self._tx: Tx | None = None
         self.thread = threading.Thread(target=self._run, name="ducha-read-writer", daemon=True)
 
     def __enter__(self) -> Writer:
@@ -44,25 +61,61 @@ class Writer:
         error: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
+        self.abandoned = error is not None
         self.jobs.put(None)
         self.thread.join()
         if error is None:
             self._raise()
 
-    def submit(self, job: Job) -> None:
+    def submit(self, job: Job, commit: bool = True) -> None:
         self._raise()
-        self.jobs.put(job)
+        self.jobs.put((job, "commit" if commit else "continue"))
+
+    def finally_(self, call: Callable[[], None]) -> None:
+        """Run ``call`` (not in a transaction) once the jobs submitted before it are done,
+        even if they failed: releasing what the submitter holds for them."""
+        self.jobs.put((call, "finally"))
 
     def _raise(self) -> None:
         if self.error is not None:
             raise self.error
 
     def _run(self) -> None:
-        while (job := self.jobs.get()) is not None:
-            if self.error is not None:
-                continue  # keep taking jobs, so that the submitter never blocks
+        while (item := self.jobs.get()) is not None:
+            call, mode = item
+            if mode == "finally":
+                try:
+                    call()  # type: ignore[call-arg]
+                except BaseException as e:
+                    self.error = self.error or e
+            elif self.error is None:  # else: keep taking jobs, so the submitter never blocks
+                self._job(call, commit=mode == "commit")  # type: ignore[arg-type]
+        if self._open is not None:  # left open: committed only if the submitter ended well
+            self._end(RuntimeError("the rebuild stopped") if self.abandoned else None)
+
+    def _job(self, job: Job, commit: bool) -> None:
+        whole = self._open is None  # the job is a whole transaction: it may be run again
+        for attempt in range(1, self.ATTEMPTS + 1):
             try:
-                with self.read.transaction() as tx:
-                    job(tx)
-            except BaseException as e:  # handed to the submitting thread
-                self.error = e
+                if self._open is None:
+                    self._open = self.read.transaction()
+                    self._tx = self._open.__enter__()
+                assert self._tx is not None
+                job(self._tx)
+                if commit:
+                    self._end(None)
+                return
+            except BaseException as e:
+                if self._open is not None:
+                    self._end(e)
+                if not (whole and commit and isinstance(e, self.retry) and attempt < self.ATTEMPTS):
+                    self.error = e  # handed to the submitting thread
+                    return
+
+    def _end(self, error: BaseException | None) -> None:
+        """Commit the open transaction, or roll it back after ``error``."""
+        ending, self._open, self._tx = self._open, None, None
+        assert ending is not None
+        ending.__exit__(
+            type(error) if error else None, error, error.__traceback__ if error else None
+        )

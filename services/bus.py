@@ -7,7 +7,9 @@
   checkpoint: it never skips. Offices registered meanwhile are picked up on the next pass.
 * ``Worker`` (``ducha worker run --group NAME``) consumes the topic in a consumer group and
   hands each office's events to the very ``Runner`` the embedded pump uses, which dedupes by
-  (office, notification id) and fills any gap from the office's store.
+  (office, notification id) and fills any gap from the office's store. A consumer that fails
+  on an event is dead-lettered there (``ducha projections status``/``retry``) and the worker
+  moves on; only a failure of the infrastructure brings the same messages back.
 
 The store is the only truth: a message lost, duplicated or replayed changes nothing.
 """
@@ -27,6 +29,7 @@ from eventsourcing.persistence import Notification
 
 from projections.runner import Runner
 from services.bootstrap import Platform
+from services.errors import StoreUnavailableError
 from services.views import plain
 
 log = logging.getLogger(__name__)
@@ -255,7 +258,10 @@ class Worker:
         )
 
     def handle(self, values: Iterable[bytes]) -> int:
-        """Apply a polled batch: grouped by office, in order within each."""
+        """Apply a polled batch: grouped by office, in order within each. A consumer that
+        fails on an event is dead-lettered by the runner, which returns; messages of an
+        office with no store here are logged and dropped (the store is the truth: there is
+        nothing they could be applied from)."""
         by_office: dict[str, list[Notification]] = {}
         for value in values:
             self.received += 1
@@ -268,14 +274,19 @@ class Worker:
         applied = 0
         for office, notifications in by_office.items():
             notifications.sort(key=lambda n: n.id)
-            applied += self.runner.deliver(office, notifications)
+            try:
+                applied += self.runner.deliver(office, notifications)
+            except StoreUnavailableError as e:
+                log.error("worker: dropping %d messages: %s", len(notifications), e)
         self.applied += applied
         return applied
 
     def run(self, until: Callable[[], bool] | None = None, max_backoff: float = 30.0) -> None:
-        """Poll and apply until stopped. If applying fails (the database went away, say), the
-        consumer is closed without committing, and after a back-off a new one picks up from
-        the last committed offsets: the messages come again and nothing is skipped."""
+        """Poll and apply until stopped. If applying fails for the infrastructure (the database
+        went away, say), the consumer is closed without committing, and after a back-off a new
+        one picks up from the last committed offsets: the messages come again and nothing is
+        skipped. (A consumer's failure on an event is no such failure: ``Runner.deliver``
+        dead-letters it and the offsets are committed.)"""
         backoff = 0.5
         while not self.stopped.is_set() and not (until and until()):
             consumer = None

@@ -40,8 +40,8 @@ DOWN: Final[dict[str, tuple[str, tuple[str, ...]]]] = {
     "CompletionReturned": ("return-completion", ("reason",)),
     "ExtensionGranted": ("grant-extension", ("new_deadline", "comment")),
     "ExtensionDenied": ("deny-extension", ("reason",)),
-    "Urged": ("urge", ("message",)),
-    "Escalated": ("escalate", ("to", "reason")),
+    "Urged": ("urge", ("message", "provisional")),
+    "Escalated": ("escalate", ("to", "reason", "provisional")),
     "Commended": ("commend", ("reason",)),
     "RectificationOrdered": ("order-rectification", ("requirements", "deadline")),
     "RectificationAccepted": ("accept-rectification", ("comment",)),
@@ -114,12 +114,17 @@ class Relay(ProcessManager):
     def _assign_down(self, envelope: Envelope, event: Case.Assigned) -> None:
         for assignee in event.assignees:
             if assignee.kind == "office":
-                self.service.receive_assignment(
-                    Actor("process-manager", assignee.target, "system"),
-                    assignee.target,
-                    envelope.office,
-                    str(event.originator_id),
-                    event,
+                target = assignee.target
+                self._retrying(  # an office retired meanwhile: a skipped relay, not a stop
+                    envelope,
+                    target,
+                    lambda target=target: self.service.receive_assignment(  # type: ignore[misc]
+                        Actor("process-manager", target, "system"),
+                        target,
+                        envelope.office,
+                        str(event.originator_id),
+                        event,
+                    ),
                 )
 
     def _report_up(self, envelope: Envelope, task: Task, kind: str) -> None:

@@ -377,3 +377,37 @@ def test_the_cli_enforces_the_role_matrix_it_claims(run: Run) -> None:
     assert len(run.json("items", "history", "--office", "gansu", item["id"])) == 1
     closed = run.json(*close, "--leader-closure", "--role", "leader")
     assert closed["status"] == "closed"
+
+
+def test_projections_status_and_retry(run: Run, tmp_path: Path) -> None:
+    from projections.readstore import DeadLetter, SQLiteReadStore
+
+    item = run.json(*REGISTER)
+    status = run.json("projections", "status", "--office", "gansu")
+    assert {s["consumer"] for s in status} >= {"items", "audit", "rollup", "relay"}
+    assert all(s["lag"] == 0 and s["dead_letter"] is None for s in status)
+    read = SQLiteReadStore(tmp_path / "var" / "read.sqlite")  # as a failure would leave it
+    with read.transaction() as tx:
+        tx.record_dead_letter(
+            DeadLetter(
+                "gansu",
+                "audit",
+                1,
+                "domain.items:SupervisionItem.Registered",
+                item["id"],
+                1,
+                "RuntimeError",
+                "boom",
+                "2026-03-02T02:00:00+00:00",
+                "2026-03-02T02:00:00+00:00",
+                1,
+            )
+        )
+        tx.set_position("audit", "gansu", 0)
+        tx.execute("DELETE FROM audit WHERE office = 'gansu'")
+    read.close()
+    table = run("projections", "status", "--office", "gansu", code=1)
+    assert "#1 Registered" in table and "RuntimeError: boom" in table
+    assert run("projections", "retry", "--office", "gansu") == "resumed 1 consumer(s)\n"
+    assert run.json("audit", "trail", "--office", "gansu")["total"] == 1
+    assert run("projections", "status", "--office", "gansu", "--behind").count("\n") == 1

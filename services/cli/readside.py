@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from projections.runner import ConsumerStatus
 from services.cli.common import (
     INSTANT,
     INSTANT_FROM,
@@ -147,7 +148,7 @@ def audit_trail(c: Context, /, office: str, as_json: bool, **filters: Any) -> No
 
 @click.group("projections")
 def projections_group() -> None:
-    """Read models: rebuild them from the stores."""
+    """Read models and their consumers: status, retry after a failure, rebuild."""
 
 
 @projections_group.command("rebuild")
@@ -164,6 +165,71 @@ def projections_rebuild(c: Context, name: str | None, office: str | None) -> Non
     with click.progressbar(length=total, label="rebuilding", file=sys.stderr) as bar:
         applied = platform.runner.rebuild([name] if name else None, office, bar.update)
     click.echo(f"rebuilt {name or 'all projections'}: {applied} events")
+    stopped = [s for s in platform.runner.status(office, only_behind=True) if s.dead_letter]
+    for status in stopped:
+        click.echo(f"stopped: {consumer_line(status)}", err=True)
+
+
+def consumer_line(s: ConsumerStatus) -> str:
+    """One consumer in one office: where it stands, and the dead letter that stopped it."""
+    unknown = "?"
+    line = (
+        f"{s.office:24} {s.consumer:16} {s.kind:15} {s.position:>8} "
+        f"{unknown if s.last is None else s.last:>8} {unknown if s.lag is None else s.lag:>6}"
+    )
+    letter = s.dead_letter
+    if letter is None:
+        return line
+    return (
+        f"{line}  #{letter.position} {letter.event_type.rsplit('.', 1)[-1]} "
+        f"{letter.originator_id}@v{letter.originator_version}: {letter.error}: "
+        f"{letter.message} (attempts {letter.attempts} since "
+        f"{china_time(letter.first_failed_at)})"
+    )
+
+
+@projections_group.command("status")
+@click.option("--office", metavar="CODE", help="Only this office.")
+@click.option("--behind", is_flag=True, help="Only consumers that lag or are stopped.")
+@json_option
+@pass_ctx
+def projections_status(c: Context, office: str | None, behind: bool, as_json: bool) -> None:
+    """Every consumer's position, the office's last event, lag and dead letter, per office.
+    Exits 1 when a consumer is stopped (for monitoring)."""
+    if office:
+        c.platform.registry.get(office)
+    found = c.platform.runner.status(office, only_behind=behind)
+    if as_json:
+        emit_json([s.as_dict() for s in found])
+    else:
+        click.echo(
+            f"{'office':24} {'consumer':16} {'kind':15} {'position':>8} {'last':>8} {'lag':>6}"
+            "  dead letter"
+        )
+        for status in found:
+            click.echo(consumer_line(status))
+    if any(s.dead_letter for s in found):
+        raise click.exceptions.Exit(1)
+
+
+@projections_group.command("retry")
+@click.option("--office", metavar="CODE", help="Only this office's stopped consumers.")
+@click.option(
+    "--consumer", metavar="NAME", help="Only this consumer (items, audit, rollup, relay)."
+)
+@pass_ctx
+def projections_retry(c: Context, office: str | None, consumer: str | None) -> None:
+    """Resume stopped consumers from the event that stopped them (once its cause is fixed).
+    Exits 1 when any is still stopped."""
+    if office:
+        c.platform.registry.get(office)
+    resumed = c.platform.runner.retry(office, consumer)
+    click.echo(f"resumed {resumed} consumer(s)")
+    still = [s for s in c.platform.runner.status(office, only_behind=True) if s.dead_letter]
+    for status in still:
+        click.echo(f"still stopped: {consumer_line(status)}", err=True)
+    if still:
+        raise click.exceptions.Exit(1)
 
 
 COMMANDS = [tree_command, rollup_command, circular_command, audit, projections_group]

@@ -18,6 +18,7 @@ from swagger_ui_bundle import swagger_ui_path
 from werkzeug.exceptions import HTTPException
 
 from services.bootstrap import Platform
+from services.http.admin import admin
 from services.http.auth import Access, authenticate
 from services.http.common import BASE, MAX_BODY_BYTES, ApiContext, context
 from services.http.errors import ApiError, ErrorSchema, from_exception, respond
@@ -79,7 +80,7 @@ def create_app(platform: Platform, users: UserDirectory | None = None) -> Flask:
     app.before_request(replay_if_repeated)
     app.after_request(remember_response)
     app.teardown_request(free_key)
-    for blueprint in (health, public, offices, items, reads):
+    for blueprint in (health, public, offices, items, reads, admin):
         api.register_blueprint(blueprint)
     return app
 

@@ -126,12 +126,13 @@ def running(settings: Settings, relay: bool = True, workers: int = 1) -> Iterato
 
 
 def caught_up(p: Platform) -> bool:
-    """Every consumer has applied every office's last event (stores and read side agree)."""
-    for office in p.registry.all():
-        last = p.backend.store(office.code).recorder.max_notification_id() or 0
-        if p.runner._done(office.code) < last:
-            return False
-    return True
+    """Every consumer has applied every office's last event (stores and read side agree), and
+    none is stopped at a dead letter."""
+    return all(
+        c.lag == 0 and c.dead_letter is None
+        for c in p.runner.status()
+        if c.kind != "publisher"  # the relay's own checkpoint is not the read side's
+    )
 
 
 def settled(p: Platform, timeout: float = 60) -> bool:
@@ -265,3 +266,49 @@ def test_a_worker_that_fails_to_apply_starts_again_and_skips_nothing(
     incremental = dump(p)
     p.runner.rebuild()
     assert dump(p) == incremental
+
+
+def test_a_poison_event_is_dead_lettered_and_the_worker_moves_on(
+    kafka_platform: Platform, kafka_settings: Settings
+) -> None:
+    """A consumer that cannot apply one event used to bring the same messages back forever
+    (the worker dropped its consumer uncommitted and started again): now the event is a dead
+    letter for that consumer and office, and everything else flows."""
+    from tests.projections.test_dead_letters import POISON, Poisoned, install
+
+    p = kafka_platform
+    build_hierarchy(p)
+    some_work(p, "gansu", items=1)
+    p.supervision.register_item(person("gansu"), "gansu", new_item(f"{POISON}事项"))
+    some_work(p, "gansu", items=1)
+    some_work(p, "sichuan", items=2)
+    KafkaRelay(p, kafka_of(kafka_settings)).run(once=True)
+    wp = build_platform(kafka_settings)
+    poisoned = Poisoned()
+    install(wp, poisoned)
+    worker = Worker(wp.runner, kafka_of(kafka_settings), "poison", max_poll_interval_ms=1000)
+    thread = threading.Thread(target=worker.run, daemon=True)
+    thread.start()
+
+    def settled_around_the_poison() -> bool:
+        for c in wp.runner.status():
+            if (c.office, c.consumer) == ("gansu", "poisoned"):
+                if c.dead_letter is None:
+                    return False
+            elif c.kind != "publisher" and c.lag:
+                return False
+        return True
+
+    try:
+        assert wait_for(lambda: worker.received == 13 and settled_around_the_poison(), 90)
+        stopped = {c.consumer: c for c in wp.runner.status("gansu")}["poisoned"]
+        letter = stopped.dead_letter
+        assert letter is not None and letter.originator_version == 1
+        assert stopped.position == letter.position - 1 and letter.attempts == 1
+        batches = poisoned.batches
+        assert not wait_for(lambda: worker.received > 13, 3)  # nothing comes back
+        assert poisoned.batches == batches
+    finally:
+        worker.stopped.set()
+        thread.join(timeout=30)
+        wp.close()

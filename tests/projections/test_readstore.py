@@ -121,3 +121,69 @@ def test_positions_are_set_together_and_forgotten_per_office_or_everywhere(
         assert tx.positions("b") == {"audit": 2}
         tx.set_positions("b", {})  # nothing to say, nothing said
         assert tx.position("audit", "b") == 2
+
+
+@pytest.mark.parametrize("n", [1, MANY])
+def test_text_no_database_can_hold_is_written_as_a_replacement_character(
+    read: ReadStore, n: int
+) -> None:
+    """NUL (PostgreSQL refuses it in text; SQLite's JSON cuts the text short at it) and lone
+    surrogates (not UTF-8) come back as U+FFFD, in bulk and in plain statements alike."""
+    with read.transaction() as tx:
+        tx.write(NOTES, [("a", f"{i:03}", "前\x00后\ud800", i, "\x00", i) for i in range(n)])
+        tx.execute(
+            "INSERT INTO notes VALUES (?, ?, ?, ?, ?, ?)", ("b", "x", "一\x00二", 0, None, 0)
+        )
+    assert rows(read) == [
+        *[("a", f"{i:03}", "前\ufffd后\ufffd", i, "\ufffd", i) for i in range(n)],
+        ("b", "x", "一\ufffd二", 0, None, 0),
+    ]
+    found = read.all("SELECT id FROM notes WHERE text = ?", ("一\x00二",))  # a query's too
+    assert found == [{"id": "x"}]
+
+
+def test_a_backslash_that_only_looks_like_an_escaped_nul_is_kept(read: ReadStore) -> None:
+    with read.transaction() as tx:
+        tx.write(NOTES, [("a", "1", "\\u0000", 1, None, 1)])
+    assert rows(read) == [("a", "1", "\\u0000", 1, None, 1)]
+
+
+def test_savepoints_roll_back_their_part_alone(read: ReadStore) -> None:
+    with read.transaction() as tx:
+        tx.write(NOTES, [("a", "1", "留", 1, None, 1)])
+        with pytest.raises(Exception, match=r"(?i)unique|duplicate"), tx.savepoint():
+            tx.write(NOTES, [("a", "2", "去", 2, None, 2)])
+            tx.write(NOTES, [("a", "1", "冲突", 3, None, 3)])
+        tx.write(NOTES, [("a", "3", "后", 3, None, 3)])  # the transaction goes on
+    assert rows(read) == [("a", "1", "留", 1, None, 1), ("a", "3", "后", 3, None, 3)]
+
+
+def test_dead_letters_stop_a_consumer_and_count_attempts_on_the_same_event(
+    read: ReadStore,
+) -> None:
+    from projections.readstore import DeadLetter
+
+    def letter(position: int, at: str) -> DeadLetter:
+        return DeadLetter("a", "items", position, "t", "id", 1, "E", "m", at, at, 1)
+
+    with read.transaction() as tx:
+        tx.set_positions("a", {"items": 4, "audit": 9})
+        tx.record_dead_letter(letter(5, "t1"))
+        tx.record_dead_letter(letter(5, "t2"))
+    tracking = read.tracking("a")
+    assert (tracking.positions, tracking.dead) == ({"items": 4, "audit": 9}, {"items"})
+    with read.transaction() as tx:
+        (found,) = tx.dead_letters("a")
+        assert (found.attempts, found.first_failed_at, found.last_failed_at) == (2, "t1", "t2")
+        tx.record_dead_letter(letter(7, "t3"))  # another event: counted afresh
+        (found,) = tx.dead_letters(consumers=["items"])
+        assert (found.position, found.attempts, found.first_failed_at) == (7, 1, "t3")
+        assert tx.start_retrying("a", None) == 1
+    assert read.tracking("a").dead == frozenset()  # lifted while it is tried again
+    with read.transaction() as tx:
+        assert tx.end_retrying("a", None) == 0  # it did not get past: stopped again
+        assert tx.dead_letters()[0].retrying is False
+        tx.start_retrying(None, ["items"])
+        tx.set_positions("a", {"items": 7})
+        assert tx.end_retrying(None, ["items"]) == 1
+        assert tx.dead_letters() == []

@@ -63,6 +63,7 @@ def test_a_rebuild_takes_over_from_a_consumer_that_raced_it(
         self: Runner,
         office: str,
         chosen: list[Projection[Any]],
+        after: int,
         events: list[tuple[int, Any]],
         prepared: list[Any],
         tx: Tx,
@@ -73,7 +74,7 @@ def test_a_rebuild_takes_over_from_a_consumer_that_raced_it(
                 projection.handle_batch(tx, first_two)
             tx.set_positions(office, {p.name: events[1][0] for p in chosen})
             raced.append(events[1][0])
-        write_prepared(self, office, chosen, events, prepared, tx)
+        write_prepared(self, office, chosen, after, events, prepared, tx)
 
     monkeypatch.setattr(runner, "REBUILD_BATCH", 4)
     monkeypatch.setattr(Runner, "_write_prepared", racing)

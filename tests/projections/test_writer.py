@@ -68,3 +68,61 @@ def test_bulk_settings_are_put_back_even_after_a_failure() -> None:
         assert sys.getswitchinterval() <= 0.0002
         raise RuntimeError
     assert (gc.get_threshold(), sys.getswitchinterval()) == (thresholds, interval)
+
+
+def test_chained_jobs_share_one_transaction_rolled_back_whole(read: SQLiteReadStore) -> None:
+    """A rebuild keeps one office in one transaction where the store cannot lock it across
+    transactions: a failure part-way leaves nothing of that office."""
+
+    def fail(tx: Tx) -> None:
+        raise ValueError("the third batch failed")
+
+    with pytest.raises(ValueError, match="third"), Writer(read) as writer:
+        writer.submit(lambda tx: append(1, tx))  # a transaction of its own: committed
+        writer.submit(lambda tx: append(2, tx), commit=False)
+        writer.submit(lambda tx: append(3, tx), commit=False)
+        writer.submit(fail)
+    assert logged(read) == [1]
+
+
+def test_a_chain_the_submitter_abandons_is_rolled_back(read: SQLiteReadStore) -> None:
+    with pytest.raises(KeyError), Writer(read) as writer:
+        writer.submit(lambda tx: append(1, tx), commit=False)
+        raise KeyError("the reader failed")
+    assert logged(read) == []
+
+
+def test_finally_calls_run_in_order_even_after_a_failure(read: SQLiteReadStore) -> None:
+    calls: list[str] = []
+
+    def fail(tx: Tx) -> None:
+        raise ValueError("no")
+
+    with pytest.raises(ValueError), Writer(read) as writer:
+        writer.submit(lambda tx: append(1, tx))
+        writer.finally_(lambda: calls.append(f"after {logged(read)}"))
+        writer.submit(fail)
+        writer.finally_(lambda: calls.append("released"))
+    assert calls == ["after [1]", "released"]
+
+
+def test_a_whole_transaction_that_meets_a_retry_error_runs_again(read: SQLiteReadStore) -> None:
+    class Deadlock(Exception):
+        pass
+
+    tries: list[int] = []
+
+    def flaky(tx: Tx) -> None:
+        append(len(tries), tx)
+        tries.append(1)
+        if len(tries) < 3:
+            raise Deadlock
+
+    with Writer(read, retry=(Deadlock,)) as writer:
+        writer.submit(flaky)
+    assert logged(read) == [2]  # the failed attempts' writes were rolled back
+    with pytest.raises(Deadlock), Writer(read, retry=(Deadlock,)) as writer:
+        tries.clear()
+        writer.submit(lambda tx: append(7, tx), commit=False)
+        writer.submit(flaky)  # part of a longer transaction: not run again alone
+    assert logged(read) == [2]

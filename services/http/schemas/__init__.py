@@ -169,6 +169,18 @@ from services.http.schemas.readside import (
     CircularIssued as CircularIssued,
 )
 from services.http.schemas.readside import (
+    ConsumerOut as ConsumerOut,
+)
+from services.http.schemas.readside import (
+    ConsumerQuery as ConsumerQuery,
+)
+from services.http.schemas.readside import (
+    Consumers as Consumers,
+)
+from services.http.schemas.readside import (
+    DeadLetter as DeadLetter,
+)
+from services.http.schemas.readside import (
     Health as Health,
 )
 from services.http.schemas.readside import (
@@ -176,6 +188,12 @@ from services.http.schemas.readside import (
 )
 from services.http.schemas.readside import (
     PublicPage as PublicPage,
+)
+from services.http.schemas.readside import (
+    Resumed as Resumed,
+)
+from services.http.schemas.readside import (
+    RetryIn as RetryIn,
 )
 from services.http.schemas.readside import (
     Rollup as Rollup,

@@ -110,3 +110,48 @@ class CircularIssued(ma.Schema):
     id = f.String(required=True)
     office = f.String(required=True)
     title = f.String(required=True)
+
+
+# -- operations -----------------------------------------------------------------------------
+class ConsumerQuery(Strict):
+    office = Text(metadata={"description": "Only this office"})
+    behind = f.Boolean(load_default=False, metadata={"description": "Only lagging or stopped"})
+
+
+class DeadLetter(ma.Schema):
+    position = f.Integer(required=True)
+    event_type = f.String(required=True)
+    originator_id = f.String(required=True)
+    originator_version = f.Integer(required=True)
+    error = f.String(required=True)
+    message = f.String(required=True)
+    first_failed_at = f.String(required=True)
+    last_failed_at = f.String(required=True)
+    attempts = f.Integer(required=True)
+    retrying = f.Raw()
+
+
+class ConsumerOut(ma.Schema):
+    office = f.String(required=True)
+    consumer = f.String(required=True)
+    kind = f.String(required=True)
+    position = f.Integer(required=True)
+    last = f.Integer(allow_none=True, required=True)
+    lag = f.Integer(allow_none=True, required=True)
+    dead_letter = f.Nested(DeadLetter, allow_none=True, required=True)
+
+
+class Consumers(ma.Schema):
+    consumers = f.List(f.Nested(ConsumerOut), required=True)
+    stopped = f.Integer(required=True)
+    behind = f.Integer(required=True)
+
+
+class RetryIn(Strict):
+    office = Text(load_default=None)
+    consumer = Text(load_default=None)
+
+
+class Resumed(ma.Schema):
+    resumed = f.Integer(required=True)
+    stopped = f.Integer(required=True)

@@ -1,0 +1,61 @@
+"""What an office's IT staff watch: every consumer's position, lag and dead letter per office,
+and resuming the stopped ones. Admins only; anyone else gets 404, as for a missing route.
+
+Views only translate. Imports the runner through the platform and ``services.http.common``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.errors import NotFoundError
+from services.http import schemas as s
+from services.http.common import BASE, BEARER, DuchaBlueprint, caller, platform
+
+admin = DuchaBlueprint(
+    "admin", "admin", url_prefix=f"{BASE}/admin", description="Operations (admins only)"
+)
+
+
+def check_admin() -> None:
+    if caller().role != "admin":
+        raise NotFoundError("no such resource")
+
+
+@admin.route("/consumers", methods=["GET"])
+@admin.arguments(s.ConsumerQuery, location="query")
+@admin.response(200, s.Consumers)
+@admin.doc(security=BEARER)
+def consumers(args: dict[str, Any]) -> Any:
+    """Each consumer of each office (or one): position, the office's last event, lag, and the
+    dead letter that stopped it.
+
+    Roles: admin (anyone else: 404)."""
+    check_admin()
+    office = args.get("office")
+    if office:
+        platform().registry.get(office)
+    found = platform().runner.status(office, only_behind=args["behind"])
+    return {
+        "consumers": [c.as_dict() for c in found],
+        "stopped": sum(1 for c in found if c.dead_letter),
+        "behind": sum(1 for c in found if c.lag),
+    }
+
+
+@admin.route("/consumers/retry", methods=["POST"])
+@admin.arguments(s.RetryIn)
+@admin.arguments(s.NoQuery, location="query")
+@admin.response(200, s.Resumed)
+@admin.doc(security=BEARER)
+def retry(data: dict[str, Any], _query: dict[str, Any]) -> Any:
+    """Resume stopped consumers (of one office, one consumer, or all) from the event that
+    stopped them.
+
+    Roles: admin (anyone else: 404)."""
+    check_admin()
+    if data.get("office"):
+        platform().registry.get(data["office"])
+    resumed = platform().runner.retry(data.get("office"), data.get("consumer"))
+    still = [c for c in platform().runner.status(data.get("office"), True) if c.dead_letter]
+    return {"resumed": resumed, "stopped": len(still)}
