@@ -20,8 +20,8 @@ from projections.timetravel import ReplayGate, as_of
 from services.calendar import GovernmentCalendar
 from services.clock import Clock, clock_from_env
 from services.deadlines import DeadlineEngine
+from services.liaison import Liaison, SkippedRelays
 from services.registry import OfficeRegistry
-from services.relay import Relay, SkippedRelays
 from services.stores import DEFAULT_OPEN_STORES, Backend, PostgresBackend, SQLiteBackend
 from services.supervision import SupervisionService
 
@@ -148,7 +148,7 @@ def build_platform(
         offices=lambda: [o.code for o in registry.all()],
         read=read,
         projections=projections(registry, calendar),
-        managers=[Relay(supervision, skips.record)],
+        managers=[Liaison(supervision, skips.record)],
     )
     if settings.bus == "embedded":
         supervision.listeners.append(runner.notify)  # else: the relay and workers do it

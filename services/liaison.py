@@ -1,4 +1,6 @@
-"""The cross-tenant process manager (交办 down, 报告 up, 决定 down again).
+"""Liaison (工作联系): the cross-office process manager (交办 down, 报告 up, 决定 down again).
+
+Not to be confused with the Kafka relay (``services/bus.py``), which only carries events.
 
 Each office writes only its own store. This manager reads an office's events and turns them
 into commands on the *other* office's records, keyed by the source event's identity
@@ -64,7 +66,7 @@ CREATE TABLE IF NOT EXISTS relay_skips (
 """
 
 
-class SkippedRelays:
+class SkippedRelays:  # the name of what it keeps (relay_skips), as stored
     """Dead letters: relayed decisions that did not apply to their target, kept for review."""
 
     def __init__(self, read: ReadStore) -> None:
@@ -86,8 +88,10 @@ class SkippedRelays:
         )
 
 
-class Relay(ProcessManager):
+class Liaison(ProcessManager):
     name = "relay"
+    """Its consumer name, as stored in every read store's tracking and dead_letters rows:
+    renaming it would make the manager replay every office's history (harmless, but long)."""
 
     def __init__(self, service: SupervisionService, skipped: Skipped) -> None:
         self.service = service

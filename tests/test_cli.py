@@ -411,3 +411,9 @@ def test_projections_status_and_retry(run: Run, tmp_path: Path) -> None:
     assert run("projections", "retry", "--office", "gansu") == "resumed 1 consumer(s)\n"
     assert run.json("audit", "trail", "--office", "gansu")["total"] == 1
     assert run("projections", "status", "--office", "gansu", "--behind").count("\n") == 1
+
+
+def test_skipped_relays_are_the_liaisons_and_the_old_name_still_answers(run: Run) -> None:
+    assert run.json("liaison", "skipped", "--office", "gansu") == []
+    assert run.json("relay", "skipped", "--office", "gansu") == []
+    assert "is now 'ducha liaison skipped'" in run.err

@@ -160,7 +160,7 @@ def deadlines_run(c: Context, day: date | None, office: str | None, as_json: boo
 
 @click.group("relay")
 def relay_group() -> None:
-    """Kafka relay (``run``) and the cross-tenant process manager's dead letters."""
+    """The Kafka relay: publishes every office's events to one topic."""
 
 
 def kafka_options(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -248,12 +248,12 @@ def worker_run(
     click.echo(f"worker {group}: applied {worker.applied} of {worker.received} received", err=True)
 
 
-@relay_group.command("skipped")
-@office_option
-@json_option
-@pass_ctx
-def relay_skipped(c: Context, office: str, as_json: bool) -> None:
-    """Decisions of OFFICE that did not apply to a subordinate's task (kept for review)."""
+@click.group("liaison")
+def liaison_group() -> None:
+    """The cross-office process manager (工作联系): what it could not carry out."""
+
+
+def print_skipped(c: Context, office: str, as_json: bool) -> None:
     c.platform.registry.get(office)
     rows = c.platform.skipped.list(office)
     if as_json:
@@ -263,4 +263,32 @@ def relay_skipped(c: Context, office: str, as_json: bool) -> None:
         click.echo(f"{r['position']:>6} {r['event_type']:22} → {r['target']}: {r['reason']}")
 
 
-COMMANDS = [demo_command, run_command, serve_command, users, deadlines, relay_group, worker_group]
+@liaison_group.command("skipped")
+@office_option
+@json_option
+@pass_ctx
+def liaison_skipped(c: Context, office: str, as_json: bool) -> None:
+    """Decisions of OFFICE that did not apply to a subordinate's task (kept for review)."""
+    print_skipped(c, office, as_json)
+
+
+@relay_group.command("skipped", hidden=True)
+@office_option
+@json_option
+@pass_ctx
+def relay_skipped(c: Context, office: str, as_json: bool) -> None:
+    """Deprecated: use ducha liaison skipped."""
+    click.echo("warning: 'ducha relay skipped' is now 'ducha liaison skipped'", err=True)
+    print_skipped(c, office, as_json)
+
+
+COMMANDS = [
+    demo_command,
+    run_command,
+    serve_command,
+    users,
+    deadlines,
+    relay_group,
+    worker_group,
+    liaison_group,
+]
