@@ -1,7 +1,7 @@
-"""One event store per tenant: an ``eventsourcing`` Application over that tenant's recorder.
-
-Embedded default: one SQLite file per office under the data directory (DESIGN §6.3: offices
-never share a file). With ``DUCHA_DATABASE_URL``: PostgreSQL, one schema per office.
+"""What every event store shares: ``TenantStore`` (one office's ``eventsourcing`` application
+over its recorder, with the transcodings of our value objects), the bound on open offices and
+the ``Backend`` interface that ``sqlite`` and ``postgres`` implement. Imports the domain's value
+objects and ``eventsourcing``.
 
 Thousands of offices, few of them busy at once: a backend keeps what an office holds — its open
 SQLite files, its cached aggregates — only for the most recently used offices (``RecentOffices``)
@@ -18,24 +18,14 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import date
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import Application, LRUCache
 from eventsourcing.persistence import ApplicationRecorder, JSONTranscoder, Transcoding
-from eventsourcing.sqlite import (
-    SQLiteApplicationRecorder,
-    SQLiteConnection,
-    SQLiteConnectionPool,
-    SQLiteDatastore,
-)
-from psycopg.sql import SQL, Identifier, Literal
 
 from domain.assignment import Assignee
 from domain.values import Actor
-from services.errors import StoreUnavailableError
-from services.pgstore import SchemaDatastore, SchemaRecorder, open_shared_pool
 
 PLATFORM = "_platform"
 """The platform's own tenant (the office registry); never a valid office code."""
@@ -197,31 +187,6 @@ class RecentOffices:
             self._used.clear()
 
 
-class OfficePool(SQLiteConnectionPool):
-    """One office's SQLite connections. Reports each use, and can close its idle connections
-    (the library opens new ones on the next query, so a closed office reopens by itself)."""
-
-    def __init__(self, used: Callable[[], None], **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._used = used
-
-    def get_connection(
-        self, timeout: float | None = None, *, is_writer: bool | None = None
-    ) -> SQLiteConnection:
-        conn = super().get_connection(timeout, is_writer=is_writer)
-        self._used()
-        return conn
-
-    def close_idle(self) -> bool:
-        """Close the connections no thread holds; whether none is left open. Relies on the
-        pool's own condition and deque (eventsourcing 9.5): a connection in use is never in
-        the deque, and taking one out of it happens under the same condition."""
-        with self._put_condition:
-            while self._pool:
-                self._pool.popleft().close()
-            return not self._in_use
-
-
 class Backend(ABC):
     """Where tenants' stores live. ``provision`` once per tenant, then ``store`` any time."""
 
@@ -277,125 +242,3 @@ class Backend(ABC):
                 store.close()
             self._stores.clear()
         self.recent.clear()
-
-
-class SQLiteBackend(Backend):
-    """One SQLite file per tenant: ``DATA/platform.sqlite`` and ``DATA/offices/CODE.sqlite``.
-
-    Each open office holds three files (database, WAL, shared memory; two more while two
-    threads use it at once), so only the ``open_stores`` offices that most recently ran a
-    query keep their connections: the others' idle connections are closed, and reopened
-    lazily on their next query. A connection a thread is using is never closed.
-    """
-
-    name = "sqlite"
-
-    def __init__(self, data_dir: Path, open_stores: int = DEFAULT_OPEN_STORES) -> None:
-        super().__init__(open_stores)
-        self.data_dir = data_dir
-
-    def path(self, tenant: str) -> Path:
-        if tenant == PLATFORM:
-            return self.data_dir / "platform.sqlite"
-        return self.data_dir / "offices" / f"{tenant}.sqlite"
-
-    def is_provisioned(self, tenant: str) -> bool:
-        return self.path(tenant).exists()
-
-    def _datastore(self, tenant: str) -> SQLiteDatastore:
-        return SQLiteDatastore(
-            str(self.path(tenant)),
-            lock_timeout=SQLITE_LOCK_TIMEOUT_SECONDS,
-            pool_size=SQLITE_POOL_SIZE,
-        )
-
-    def _open(self, tenant: str) -> ApplicationRecorder:
-        if not self.is_provisioned(tenant):
-            raise StoreUnavailableError(f"no event store for '{tenant}' at {self.path(tenant)}")
-        datastore = self._datastore(tenant)
-        datastore.pool.close()  # never opened: replaced by one that reports its use
-        datastore.pool = OfficePool(
-            lambda: self.recent.touch(tenant),
-            db_name=str(self.path(tenant)),
-            lock_timeout=SQLITE_LOCK_TIMEOUT_SECONDS,
-            pool_size=SQLITE_POOL_SIZE,
-        )
-        return SQLiteApplicationRecorder(datastore)
-
-    def _used(self, tenant: str) -> None:
-        """Asking for a store opens nothing; its connections report their own use."""
-
-    def _release(self, tenant: str) -> bool:
-        with self._lock:
-            found = self._stores.get(tenant)
-        if found is None:
-            return True
-        pool = found.recorder.datastore.pool  # type: ignore[attr-defined]
-        if not pool.close_idle():
-            return False
-        found.forget_all()
-        return True
-
-    def _provision(self, tenant: str) -> None:
-        self.path(tenant).parent.mkdir(parents=True, exist_ok=True)
-        datastore = self._datastore(tenant)
-        try:
-            SQLiteApplicationRecorder(datastore).create_table()
-        finally:
-            datastore.close()
-
-
-class PostgresBackend(Backend):
-    """One schema per tenant (``ducha_platform``, ``office_CODE``) over one shared pool."""
-
-    name = "postgres"
-
-    def __init__(
-        self, dsn: str, pool_size: int = 10, open_stores: int = DEFAULT_OPEN_STORES
-    ) -> None:
-        super().__init__(open_stores)
-        self.pool = open_shared_pool(dsn, pool_size)
-
-    @staticmethod
-    def schema(tenant: str) -> str:
-        if tenant == PLATFORM:
-            return "ducha_platform"
-        return "office_" + tenant.replace("-", "_")
-
-    def _recorder(self, tenant: str) -> SchemaRecorder:
-        return SchemaRecorder(SchemaDatastore(self.pool, self.schema(tenant)))
-
-    def last_ids(self, tenants: list[str], chunk: int = 500) -> dict[str, int]:
-        """One round trip per ``chunk`` tenants (an index lookup each), not one per tenant."""
-        found: dict[str, int] = {}
-        table = Identifier(self.store(PLATFORM).recorder.events_table_name)  # type: ignore[attr-defined]
-        for start in range(0, len(tenants), chunk):
-            part = tenants[start : start + chunk]
-            query = SQL(" UNION ALL ").join(
-                SQL("SELECT {n}::text AS tenant, max(notification_id) AS last FROM {s}.{t}").format(
-                    n=Literal(t), s=Identifier(self.schema(t)), t=table
-                )
-                for t in part
-            )
-            with self.pool.connection() as conn:
-                for row in conn.execute(query).fetchall():
-                    found[row["tenant"]] = int(row["last"] or 0)
-        return found
-
-    def is_provisioned(self, tenant: str) -> bool:
-        return bool(self._recorder(tenant).is_provisioned())
-
-    def _open(self, tenant: str) -> ApplicationRecorder:
-        if not self.is_provisioned(tenant):
-            raise StoreUnavailableError(
-                f"no event store for '{tenant}' (schema {self.schema(tenant)})"
-            )
-        recorder: ApplicationRecorder = self._recorder(tenant)
-        return recorder
-
-    def _provision(self, tenant: str) -> None:
-        self._recorder(tenant).provision()
-
-    def close(self) -> None:
-        super().close()
-        self.pool.close()

@@ -34,7 +34,7 @@ from projections.readstore import PostgresReadStore, ReadStore, SQLiteReadStore
 from services.bootstrap import Settings, build_platform
 from services.calendar import GovernmentCalendar
 from services.clock import at_noon
-from services.pgstore import open_shared_pool
+from services.stores.pgschema import open_shared_pool
 from tests.bench import rollup as rollup_bench
 from tests.bench.http import http_figure
 from tests.bench.items import bench_item

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from projections.readstore import PostgresReadStore, ReadStore, SQLiteReadStore, Table
-from services.pgstore import open_shared_pool
+from services.stores.pgschema import open_shared_pool
 
 NOTES = Table(
     "notes",
