@@ -1,6 +1,6 @@
 """Liaison (工作联系): the cross-office process manager (交办 down, 报告 up, 决定 down again).
 
-Not to be confused with the Kafka relay (``services/bus.py``), which only carries events.
+Not to be confused with the Kafka relay (``services/kafka/relay.py``), which only carries events.
 
 Each office writes only its own store. This manager reads an office's events and turns them
 into commands on the *other* office's records, keyed by the source event's identity

@@ -24,8 +24,8 @@ from typing import Any
 
 import psycopg
 
-from services.broker import broker_binary
 from services.demo import seed, seed_users
+from services.kafka.broker import broker_binary
 from services.users import UserDirectory
 
 DATABASE = "ducha"

@@ -197,7 +197,8 @@ def relay_run(c: Context, bootstrap: str, topic: str, once: bool) -> None:
     A checkpoint moves only after the broker acknowledges; on failure the relay backs off and
     retries from the checkpoints (it never skips). New offices are picked up as they come.
     """
-    from services.bus import KafkaRelay, KafkaSettings
+    from services.kafka.relay import KafkaRelay
+    from services.kafka.settings import KafkaSettings
 
     relay = KafkaRelay(c.platform, KafkaSettings(bootstrap, topic))
     stop_on_sigterm(relay.stopped)
@@ -232,8 +233,9 @@ def worker_run(
 ) -> None:
     """Consume the topic in GROUP and apply each office's events (deduped by notification id;
     gaps filled from the office's store). Stops cleanly on SIGTERM."""
-    from services.bus import KafkaSettings, Worker
     from services.http.server import DeadlineDaily
+    from services.kafka.settings import KafkaSettings
+    from services.kafka.worker import Worker
 
     platform = c.platform
     platform.supervision.listeners.clear()  # effects in other offices come back via Kafka

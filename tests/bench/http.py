@@ -20,8 +20,8 @@ from pathlib import Path
 
 from domain.values import Actor
 from services.bootstrap import Settings, build_platform
-from services.broker import free_port
 from services.clock import at_noon
+from services.kafka.broker import free_port
 from services.users import UserDirectory
 from tests.bench.items import bench_item
 

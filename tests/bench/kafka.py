@@ -27,9 +27,9 @@ from kafka import KafkaProducer
 from domain.assignment import Assignee
 from domain.values import Actor
 from services.bootstrap import Platform, Settings, build_platform
-from services.broker import free_port, start_broker, stop
-from services.bus import KafkaRelay, KafkaSettings, ensure_topic, wait_for
 from services.clock import at_noon
+from services.kafka import KafkaRelay, KafkaSettings, ensure_topic, wait_for
+from services.kafka.broker import free_port, start_broker, stop
 from tests.bench.items import bench_item
 
 DUCHA = str(Path(sys.executable).parent / "ducha")

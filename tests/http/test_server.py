@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from services.bootstrap import Settings, build_platform
-from services.broker import free_port
+from services.kafka.broker import free_port
 from services.users import UserDirectory
 from tests.conftest import FixedClock
 from tests.scenario import ADMIN, build_hierarchy, new_item, person

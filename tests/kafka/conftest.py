@@ -10,7 +10,7 @@ from uuid import uuid4
 import pytest
 
 from services.bootstrap import Platform, Settings, build_platform
-from services.broker import free_port, start_broker, stop
+from services.kafka.broker import free_port, start_broker, stop
 from tests.conftest import FixedClock
 
 

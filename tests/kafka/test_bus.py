@@ -13,7 +13,7 @@ from kafka import KafkaProducer
 
 from domain.assignment import Assignee
 from services.bootstrap import Platform, Settings, build_platform
-from services.bus import (
+from services.kafka import (
     EnvelopeError,
     KafkaRelay,
     KafkaSettings,
@@ -195,7 +195,7 @@ def test_lost_and_duplicated_messages_still_equal_a_full_rebuild(
     store = p.backend.store("state-council")
     notes = list(store.recorder.select_notifications(1, 100))
     producer = KafkaProducer(bootstrap_servers=kafka_settings.kafka_bootstrap, acks="all")
-    from services.bus import ensure_topic
+    from services.kafka import ensure_topic
 
     ensure_topic(kafka_of(kafka_settings))
 

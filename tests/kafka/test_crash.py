@@ -14,7 +14,7 @@ from pathlib import Path
 
 from domain.assignment import Assignee
 from services.bootstrap import Platform, Settings, build_platform
-from services.bus import RELAY_CONSUMER, KafkaRelay, wait_for
+from services.kafka import RELAY_CONSUMER, KafkaRelay, wait_for
 from tests.kafka.test_bus import kafka_of, running, settled
 from tests.projections.test_golden_rebuild import dump
 from tests.scenario import build_hierarchy, new_item, person

@@ -9,7 +9,7 @@ from uuid import uuid4
 import pytest
 
 from services.bootstrap import Settings, build_platform
-from services.broker import free_port
+from services.kafka.broker import free_port
 from tests.conftest import FixedClock
 from tests.kafka.conftest import Broker
 from tests.kafka.test_bus import running, settled, some_work

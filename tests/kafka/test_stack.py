@@ -8,8 +8,8 @@ import sys
 import urllib.parse
 from pathlib import Path
 
-from services.broker import free_port
-from services.bus import wait_for
+from services.kafka import wait_for
+from services.kafka.broker import free_port
 from services.stack import alive
 from tests.http.test_server import call
 

@@ -1,0 +1,114 @@
+"""Kafka workers: members of a consumer group that hand each office's messages to the very
+``Runner`` of the embedded pump (dedupe by office and notification id; a poison event is
+dead-lettered there; infrastructure failures restart the consumer uncommitted).
+
+Imports the runner and the platform, ``kafka-python`` when started."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from eventsourcing.persistence import Notification
+
+from projections.runner import Runner
+from services.errors import StoreUnavailableError
+from services.kafka.envelope import EnvelopeError, decode
+from services.kafka.settings import KafkaSettings, ensure_topic
+
+log = logging.getLogger(__name__)
+
+
+class Worker:
+    """One member of a consumer group, applying what it receives through ``Runner.deliver``."""
+
+    def __init__(
+        self,
+        runner: Runner,
+        kafka: KafkaSettings,
+        group: str,
+        max_poll_interval_ms: int = 3000,
+    ) -> None:
+        self.runner = runner
+        self.kafka = kafka
+        self.group = group
+        self.max_poll_interval_ms = max_poll_interval_ms
+        self.stopped = threading.Event()
+        self.applied = 0
+        self.received = 0
+
+    def consumer(self) -> Any:
+        from kafka import KafkaConsumer
+
+        ensure_topic(self.kafka)
+        return KafkaConsumer(
+            self.kafka.topic,
+            bootstrap_servers=self.kafka.bootstrap,
+            group_id=self.group,
+            client_id=f"ducha-worker-{self.group}",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            # Tansu completes a group join only after max_poll_interval_ms (DESIGN §4)
+            max_poll_interval_ms=self.max_poll_interval_ms,
+            session_timeout_ms=max(6000, self.max_poll_interval_ms),
+            heartbeat_interval_ms=500,
+            max_poll_records=500,  # each poll's work stays well within max_poll_interval
+        )
+
+    def handle(self, values: Iterable[bytes]) -> int:
+        """Apply a polled batch: grouped by office, in order within each. A consumer that
+        fails on an event is dead-lettered by the runner, which returns; messages of an
+        office with no store here are logged and dropped (the store is the truth: there is
+        nothing they could be applied from)."""
+        by_office: dict[str, list[Notification]] = {}
+        for value in values:
+            self.received += 1
+            try:
+                office, notification = decode(value)
+            except EnvelopeError as e:
+                log.error("worker: skipping a message that is not ours: %s", e)
+                continue
+            by_office.setdefault(office, []).append(notification)
+        applied = 0
+        for office, notifications in by_office.items():
+            notifications.sort(key=lambda n: n.id)
+            try:
+                applied += self.runner.deliver(office, notifications)
+            except StoreUnavailableError as e:
+                log.error("worker: dropping %d messages: %s", len(notifications), e)
+        self.applied += applied
+        return applied
+
+    def run(self, until: Callable[[], bool] | None = None, max_backoff: float = 30.0) -> None:
+        """Poll and apply until stopped. If applying fails for the infrastructure (the database
+        went away, say), the consumer is closed without committing, and after a back-off a new
+        one picks up from the last committed offsets: the messages come again and nothing is
+        skipped. (A consumer's failure on an event is no such failure: ``Runner.deliver``
+        dead-letters it and the offsets are committed.)"""
+        backoff = 0.5
+        while not self.stopped.is_set() and not (until and until()):
+            consumer = None
+            try:
+                consumer = self.consumer()
+                while not self.stopped.is_set() and not (until and until()):
+                    polled = consumer.poll(timeout_ms=200)
+                    if not polled:
+                        continue
+                    self.handle(m.value for messages in polled.values() for m in messages)
+                    backoff = 0.5
+                    try:
+                        consumer.commit()  # after applying; a redelivery would change nothing
+                    except Exception as e:  # e.g. a rebalance: offsets are a hint
+                        log.info("worker: commit failed (%s); redelivered messages are deduped", e)
+            except Exception as e:  # supervise: reconnect rather than die
+                log.warning("worker: %s; starting again in %.1fs", e, backoff)
+                self.stopped.wait(backoff)
+                backoff = min(backoff * 2, max_backoff)
+            finally:
+                if consumer is not None:
+                    try:
+                        consumer.close()
+                    except Exception as e:  # closing a broken consumer
+                        log.info("worker: closing the consumer: %s", e)
