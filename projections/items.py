@@ -9,7 +9,7 @@ import orjson
 from domain.cases import Case
 from projections.readstore import Table, Tx
 from projections.runner import Batch, Projection
-from services.supervision import case_fields
+from services.views import case_fields
 
 TABLE = Table(
     "items",

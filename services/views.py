@@ -1,4 +1,8 @@
-"""Plain DTOs returned by queries; never aggregates. Their ``to_dict`` is the JSON shape."""
+"""Plain DTOs returned by queries; never aggregates. Their ``to_dict`` is the JSON shape.
+
+Also how a record (item or task) becomes a view (``case_fields``, ``case_view``): the services
+and the items projection both use it, so it lives here, importing only the domain.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,9 @@ from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
+
+from domain.cases import Case
+from domain.tasks import Task
 
 
 def plain(value: Any) -> Any:
@@ -135,3 +142,66 @@ def paginate(rows: list[Any], page: int, per_page: int) -> Page:
         raise ValueError("page must be ≥ 1 and per_page from 1 to 500")
     start = (page - 1) * per_page
     return Page(rows[start : start + per_page], page, per_page, len(rows))
+
+
+# -- records as views (shared with the items projection, which may not import a service) ---
+def case_view(case: Case, today: date) -> CaseView:
+    return CaseView(**case_fields(case), overdue=is_overdue(case, today))
+
+
+def case_fields(case: Case) -> dict[str, Any]:
+    """Every ``CaseView`` field but ``overdue`` (which depends on the day it is read)."""
+    is_task = isinstance(case, Task)
+    root_office, root_id = case.root
+    return {
+        "id": str(case.id),
+        "office": case.office,
+        "kind": "task" if is_task else "item",
+        "title": case.title,
+        "source_kind": case.source_kind,
+        "source_ref": case.source_ref,
+        "issued_on": case.issued_on,
+        "objective": case.objective,
+        "content": case.content,
+        "executing_unit": case.executing_unit,
+        "responsible_person": case.responsible_person,
+        "deadline": case.deadline,
+        "deadline_provisional": case.deadline_provisional,
+        "deadline_working_days": case.deadline_working_days,
+        "importance": case.importance,
+        "urgency": case.urgency,
+        "status": case.status,
+        "version": case.version,
+        "acknowledged": case.acknowledged_at is not None,
+        "progress_percent": case.progress_percent,
+        "last_report": case.last_report,
+        "pending_extension": case.pending_extension,
+        "extensions_granted": case.extensions_granted,
+        "urge_count": case.urge_count,
+        "escalation_count": case.escalation_count,
+        "commendation_count": case.commendation_count,
+        "rectification": case.rectification,
+        "published": case.published,
+        "public_summary": case.public_summary,
+        "finding_count": case.finding_count,
+        "completion_reported_on": case.completion_reported_on,
+        "completed_on": case.completed_on,
+        "pending_extensions": dict(case.pending_extensions),
+        "received_reports": {k: dict(v) for k, v in case.received_reports.items()},
+        "assignments": list(case.assignments),
+        "parent": (
+            {"office": case.parent_office, "id": case.parent_id, "role": case.role}
+            if isinstance(case, Task)
+            else None
+        ),
+        "root": {"office": root_office, "id": root_id},
+        "registered_at": case.created_on,
+        "modified_at": case.modified_on,
+    }
+
+
+def is_overdue(case: Case, today: date) -> bool:
+    """Past the deadline with no completion reported by it (derived, never stored)."""
+    if case.completion_reported_on is not None:
+        return case.completion_reported_on > case.deadline
+    return case.status != "closed" and today > case.deadline
