@@ -35,6 +35,7 @@ OPS = [
     "accept-assignee",
     "request-extension",
     "grant-assignee",
+    "grant-own",
     "urge",
     "commend",
     "order-rectification",
@@ -78,6 +79,7 @@ def attempt(p: Platform, clock: FixedClock, op: str, a: int, b: int, days: int) 
             {"new_deadline": date(2026, 5, 1 + b % 20), "reason": "复核"},
         ),
         "grant-assignee": ("grant-extension", {"assignee": child}),
+        "grant-own": ("grant-extension", {}),  # an item extends itself, then may extend below
         "urge": ("urge", {"message": "请加快"}),
         "commend": ("commend", {"reason": "好"}),
         "order-rectification": ("order-rectification", {"requirements": "整改"}),
@@ -86,7 +88,8 @@ def attempt(p: Platform, clock: FixedClock, op: str, a: int, b: int, days: int) 
         "publish": ("publish", {"summary": "公开"}),
     }
     action, params = act[op]
-    role = "leader" if op in ("close", "accept-completion", "accept-assignee") else "clerk"
+    leading = ("close", "accept-completion", "accept-assignee", "grant-own")
+    role = "leader" if op in leading else "clerk"
     # A random step may break a rule: it is refused and records nothing.
     with suppress(DomainError, ServiceError):
         s.act(person(office, role) if role != "clerk" else who, office, record, action, **params)
