@@ -107,6 +107,15 @@ class ReadModels:
         )
         return item
 
+    def ids_starting(self, office: str, prefix: str, limit: int = 10) -> list[str]:
+        """Ids of the office's records that begin with ``prefix`` (at most ``limit``)."""
+        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        rows = self.read.all(
+            "SELECT id FROM items WHERE office = ? AND id LIKE ? ESCAPE '\\' ORDER BY id LIMIT ?",
+            (office, f"{escaped}%", limit),
+        )
+        return [str(r["id"]) for r in rows]
+
     def item(self, office: str, item_id: str) -> dict[str, Any] | None:
         rows = self.read.all("SELECT doc FROM items WHERE office = ? AND id = ?", (office, item_id))
         return self._doc(rows[0]["doc"]) if rows else None

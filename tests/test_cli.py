@@ -417,3 +417,31 @@ def test_skipped_relays_are_the_liaisons_and_the_old_name_still_answers(run: Run
     assert run.json("liaison", "skipped", "--office", "gansu") == []
     assert run.json("relay", "skipped", "--office", "gansu") == []
     assert "is now 'ducha liaison skipped'" in run.err
+
+
+def test_a_unique_prefix_of_six_characters_stands_for_an_id(run: Run) -> None:
+    first = run.json(*REGISTER)["id"]
+    assert run.json("items", "show", "--office", "gansu", first[:6])["id"] == first
+    assert run.json("items", "history", "--office", "gansu", first[:8])[0]["type"] == "Registered"
+    acked = run.json("items", "acknowledge", "--office", "gansu", first[:6], "--role", "clerk")
+    assert acked["version"] == 2
+    assert run("items", "show", "--office", "gansu", first[:5], code=1) == ""
+    assert "at least 6 characters" in run.err
+    assert run("items", "show", "--office", "gansu", "ffffff0", code=1) == ""
+    assert "no item 'ffffff0'" in run.err
+
+
+def test_an_ambiguous_prefix_lists_its_matches() -> None:
+    from types import SimpleNamespace
+
+    from services.cli.common import full_id
+
+    matches = ["0a1b2c3d-0000-4000-8000-000000000001", "0a1b2c3d-0000-4000-8000-000000000002"]
+    views = SimpleNamespace(
+        ids_starting=lambda office, prefix: [m for m in matches if m.startswith(prefix)]
+    )
+    registry = SimpleNamespace(get=lambda office: office)
+    c: Any = SimpleNamespace(platform=SimpleNamespace(views=views, registry=registry))
+    with pytest.raises(ValueError, match="'0a1b2c' is ambiguous in office 'gansu': 0a1b2c3d-0000"):
+        full_id(c, "gansu", "0a1b2c")
+    assert full_id(c, "gansu", "0A1B2C3D-0000-4000-8000-000000000002") == matches[1]

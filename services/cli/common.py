@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any
+from uuid import UUID
 
 import click
 
@@ -15,7 +16,7 @@ from domain.policy import may, roles_for
 from domain.values import ROLES, Actor
 from services.bootstrap import Platform, Settings, build_platform
 from services.calendar import GovernmentCalendar, provisional_note
-from services.errors import ServiceError
+from services.errors import NotFoundError, ServiceError
 from services.inputs import (
     day_problem,
     instant_problem,
@@ -227,3 +228,27 @@ def actor_options(f: Any) -> Any:
 
 def government_calendar() -> GovernmentCalendar:
     return GovernmentCalendar.from_file(Settings.from_env().holidays_file)
+
+
+SHORT_ID = 6
+
+
+def full_id(c: Context, office: str, given: str) -> str:
+    """An id as given, or the one id of the office's records that begins with it (at least
+    ``SHORT_ID`` characters, as ``items list`` prints them); an ambiguous prefix lists its
+    matches."""
+    try:
+        return str(UUID(given))
+    except ValueError:
+        pass
+    c.platform.registry.get(office)  # an unknown office is said so first
+    if len(given) < SHORT_ID:
+        raise NotFoundError(
+            f"no item '{given}' in office '{office}' (give at least {SHORT_ID} characters)"
+        )
+    found = c.platform.views.ids_starting(office, given.lower())
+    if not found:
+        raise NotFoundError(f"no item '{given}' in office '{office}'")
+    if len(found) > 1:
+        raise ValueError(f"'{given}' is ambiguous in office '{office}': {', '.join(found)}")
+    return found[0]

@@ -23,6 +23,7 @@ from services.cli.common import (
     case_line,
     emit_json,
     emit_page,
+    full_id,
     json_option,
     office_option,
     page_options,
@@ -94,6 +95,7 @@ def items_show(
 ) -> None:
     """One item or task as it stands now (or stood at --as-of)."""
     s = c.platform.supervision
+    item_id = full_id(c, office, item_id)
     case = s.get_as_of(office, item_id, as_of) if as_of else s.get(office, item_id)
     emit_json(case.to_dict()) if as_json else show_case(case)
 
@@ -130,7 +132,7 @@ def items_list(c: Context, /, office: str, as_json: bool, **filters: Any) -> Non
 @pass_ctx
 def items_history(c: Context, office: str, item_id: str, as_json: bool) -> None:
     """Every event of an item or task: type, time, actor and data."""
-    events = c.platform.supervision.history(office, item_id)
+    events = c.platform.supervision.history(office, full_id(c, office, item_id))
     if as_json:
         emit_json([e.to_dict() for e in events])
         return
@@ -317,13 +319,14 @@ def action_command(action: str) -> None:
         as_json: bool,
         **options: Any,
     ) -> None:
+        params = to_params(options)  # a malformed command line is refused first
         case = c.platform.supervision.act(
             acting(user, office, role, action),
             office,
-            item_id,
+            full_id(c, office, item_id),
             action,
             expected_version,
-            **to_params(options),
+            **params,
         )
         emit_json(case.to_dict()) if as_json else click.echo(case_line(case))
 

@@ -17,6 +17,7 @@ from services.cli.common import (
     as_of_option,
     emit_json,
     emit_page,
+    full_id,
     json_option,
     office_option,
     page_options,
@@ -63,6 +64,7 @@ def tree_command(
     c: Context, office: str, item_id: str, as_of: datetime | None, as_json: bool
 ) -> None:
     """The responsibility tree of an item or task, across offices, from its root item."""
+    item_id = full_id(c, office, item_id)
     found = c.platform.views.item(office, item_id)
     if found is None:
         raise NotFoundError(f"no item '{item_id}' in office '{office}'")
@@ -135,6 +137,8 @@ def audit() -> None:
 def audit_trail(c: Context, /, office: str, as_json: bool, **filters: Any) -> None:
     """Every event of an office: when, who, what, in order."""
     c.platform.registry.get(office)
+    if filters.get("record_id"):
+        filters["record_id"] = full_id(c, office, filters["record_id"])
     page = c.platform.views.audit(office, **filters)
     emit_page(
         page,
