@@ -79,6 +79,16 @@ class UserDirectory:
         except (KeyError, ValueError):
             raise NotFoundError(f"no user '{user_id}'") from None
 
+    def display_name(self, user_id: str) -> str:
+        """Who did it, as people read it: a user's name, or the actor id itself for the
+        platform's own actors (``deadline-engine``, ``process-manager``, ``calendar``) and the
+        CLI's operators."""
+        self.refresh()
+        try:
+            return self._by_id[UUID(user_id)].name
+        except (KeyError, ValueError):
+            return user_id
+
     def list(self, office: str | None = None) -> list[UserView]:
         self.refresh()
         users = [u for u in self._by_id.values() if office is None or u.office == office]

@@ -445,3 +445,14 @@ def test_an_ambiguous_prefix_lists_its_matches() -> None:
     with pytest.raises(ValueError, match="'0a1b2c' is ambiguous in office 'gansu': 0a1b2c3d-0000"):
         full_id(c, "gansu", "0a1b2c")
     assert full_id(c, "gansu", "0A1B2C3D-0000-4000-8000-000000000002") == matches[1]
+
+
+def test_the_audit_trail_says_who_in_words(run: Run) -> None:
+    run(*REGISTER, "--user", "张三")
+    [row] = run.json("audit", "trail", "--office", "gansu")["items"]
+    assert (row["actor_name"], row["actor_office"], row["actor_role"]) == (
+        "张三",
+        "gansu",
+        "supervisor",
+    )
+    assert "张三 (gansu, supervisor)" in run("audit", "trail", "--office", "gansu")

@@ -28,6 +28,7 @@ from services.errors import NotFoundError
 from services.inputs import (
     china_time,
 )
+from services.users import UserDirectory
 from services.views import marked_deadline
 
 
@@ -140,12 +141,17 @@ def audit_trail(c: Context, /, office: str, as_json: bool, **filters: Any) -> No
     if filters.get("record_id"):
         filters["record_id"] = full_id(c, office, filters["record_id"])
     page = c.platform.views.audit(office, **filters)
+    names = UserDirectory(c.platform.registry, c.platform.clock)
+    for row in page.items:
+        row["time"] = china_time(row["time"])
+        row["actor_name"] = names.display_name(row["actor_user"])
     emit_page(
         page,
         as_json,
         lambda r: (
-            f"{r['position']:>6} {china_time(r['time'])} {r['type']:22} "
-            f"{r['actor_user']}/{r['actor_role']} {r['record_id'][:8]} {r['summary']}"
+            f"{r['position']:>6} {r['time']} {r['type']:22} "
+            f"{r['actor_name']} ({r['actor_office']}, {r['actor_role']}) {r['record_id'][:8]} "
+            f"{r['summary']}"
         ),
     )
 

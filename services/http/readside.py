@@ -21,6 +21,7 @@ from services.http.common import (
     caller,
     platform,
     subtree_codes,
+    users,
 )
 from services.http.errors import ErrorSchema
 from services.inputs import china_time
@@ -67,7 +68,15 @@ def audit(args: dict[str, Any], code: str) -> Any:
         per_page=args["per_page"],
     )
     page = found.to_dict()
-    page["items"] = [{**row, "time": china_time(row["time"])} for row in page["items"]]
+    names = users()
+    page["items"] = [
+        {
+            **row,
+            "time": china_time(row["time"]),
+            "actor_name": names.display_name(row["actor_user"]),
+        }
+        for row in page["items"]
+    ]
     return page
 
 

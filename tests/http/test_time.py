@@ -66,3 +66,22 @@ def test_registering_with_a_deadline_already_passed_warns(api: Api) -> None:
         "/api/v1/offices/gansu/items", json={**body, "deadline": "2026-03-31"}, headers=h
     )
     assert fine.status_code == 201 and fine.json["warnings"] == []
+
+
+def test_the_audit_trail_names_people_not_user_ids(api: Api) -> None:
+    h = api.headers("gansu", "supervisor")
+    body = {
+        "title": "关于防汛工作的批示",
+        "source_kind": "instruction",
+        "source_ref": "甘政批〔2026〕9号",
+        "issued_on": "2026-03-02",
+        "objective": "确保安全度汛",
+        "content": "排查隐患",
+        "executing_unit": "省应急厅",
+        "responsible_person": "李四",
+    }
+    assert api.client.post("/api/v1/offices/gansu/items", json=body, headers=h).status_code == 201
+    api.item("gansu")  # recorded by a system-like actor id, not a user
+    rows = api.client.get("/api/v1/offices/gansu/audit", headers=h).json["items"]
+    assert [r["actor_name"] for r in rows] == ["gansu的supervisor", "gansu-supervisor"]
+    assert rows[0]["actor_user"] != rows[0]["actor_name"]

@@ -53,6 +53,9 @@ class AuditEntry(ma.Schema):
     type = f.String(required=True)
     time = iso_time(required=True)
     actor_user = f.String(required=True)
+    actor_name = f.String(
+        required=True, metadata={"description": "The person's name (or the system actor's id)"}
+    )
     actor_office = f.String(required=True)
     actor_role = f.String(required=True)
     summary = f.String(required=True)
