@@ -12,12 +12,14 @@ import secrets
 import threading
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 from uuid import UUID, uuid4
 
 from domain.users import User
 from domain.values import Actor
 from services.clock import Clock
 from services.errors import NotFoundError
+from services.inputs import china_time
 from services.registry import OfficeRegistry
 
 TOKEN_PREFIX = "dch_"
@@ -88,6 +90,13 @@ class UserDirectory:
             return self._by_id[UUID(user_id)].name
         except (KeyError, ValueError):
             return user_id
+
+    def audit_rows(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Audit entries as people read them: China time, and who in words (``actor_name``)."""
+        return [
+            {**r, "time": china_time(r["time"]), "actor_name": self.display_name(r["actor_user"])}
+            for r in rows
+        ]
 
     def list(self, office: str | None = None) -> list[UserView]:
         self.refresh()

@@ -4,6 +4,7 @@ and projection maintenance."""
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -141,10 +142,8 @@ def audit_trail(c: Context, /, office: str, as_json: bool, **filters: Any) -> No
     if filters.get("record_id"):
         filters["record_id"] = full_id(c, office, filters["record_id"])
     page = c.platform.views.audit(office, **filters)
-    names = UserDirectory(c.platform.registry, c.platform.clock)
-    for row in page.items:
-        row["time"] = china_time(row["time"])
-        row["actor_name"] = names.display_name(row["actor_user"])
+    people = UserDirectory(c.platform.registry, c.platform.clock)
+    page = replace(page, items=people.audit_rows(page.items))
     emit_page(
         page,
         as_json,

@@ -24,7 +24,6 @@ from services.http.common import (
     users,
 )
 from services.http.errors import ErrorSchema
-from services.inputs import china_time
 
 # -- read side ----------------------------------------------------------------------
 reads = DuchaBlueprint("reads", "reads", url_prefix=BASE, description="Roll-ups, audit, public")
@@ -68,15 +67,7 @@ def audit(args: dict[str, Any], code: str) -> Any:
         per_page=args["per_page"],
     )
     page = found.to_dict()
-    names = users()
-    page["items"] = [
-        {
-            **row,
-            "time": china_time(row["time"]),
-            "actor_name": names.display_name(row["actor_user"]),
-        }
-        for row in page["items"]
-    ]
+    page["items"] = users().audit_rows(page["items"])
     return page
 
 

@@ -10,9 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
-from uuid import uuid4
 
-import psycopg
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
@@ -26,7 +24,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from services.bootstrap import Settings
-from tests.conftest import with_database
+from tests.conftest import fresh_database
 from tests.http.conftest import Api, assign_down, make_api
 
 CHECKS = [
@@ -85,15 +83,8 @@ def world(
     if request.param == "sqlite":
         yield from make_api(path)
         return
-    server = request.getfixturevalue("pg_server_url")
-    name = f"t_{uuid4().hex[:16]}"
-    with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield from make_api(
-        path, Settings(data_dir=path / "var", database_url=with_database(server, name))
-    )
-    with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    with fresh_database(request.getfixturevalue("pg_server_url")) as url:
+        yield from make_api(path, Settings(data_dir=path / "var", database_url=url))
 
 
 def test_generated_requests_get_no_5xx_and_match_the_schema(world: Api) -> None:

@@ -37,6 +37,20 @@ def call(url: str, method: str = "GET", body: Any = None, **headers: str) -> tup
         return e.code, dict(e.headers), json.loads(e.read())
 
 
+def wait_until_up(base: str, server: subprocess.Popen[str]) -> None:
+    """Until the server answers its health check (a minute at most, failing if it died)."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if call(f"{base}/healthz")[0] == 200:
+                return
+        except (urllib.error.URLError, ConnectionError):
+            pass
+        assert server.poll() is None, server.stdout.read() if server.stdout else ""
+        assert time.monotonic() < deadline, "the server did not come up"
+        time.sleep(0.2)
+
+
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[dict[str, Any]]:
     with running_server(tmp_path, "2026-03-03") as server:
@@ -74,16 +88,7 @@ def running_server(tmp_path: Path, today: str) -> Iterator[dict[str, Any]]:
         text=True,
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if call(f"{base}/healthz")[0] == 200:
-                break
-        except (urllib.error.URLError, ConnectionError):
-            pass
-        assert server.poll() is None, server.stdout.read() if server.stdout else ""
-        assert time.monotonic() < deadline, "the server did not come up"
-        time.sleep(0.2)
+    wait_until_up(base, server)
     try:
         yield {"base": base, "item": str(case.id), "token": token, "data": data, "process": server}
     finally:
@@ -161,16 +166,7 @@ def serving(data: Path, **env: str) -> Iterator[tuple[str, subprocess.Popen[str]
         start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if call(f"{base}/healthz")[0] == 200:
-                break
-        except (urllib.error.URLError, ConnectionError):
-            pass
-        assert server.poll() is None, server.stdout.read() if server.stdout else ""
-        assert time.monotonic() < deadline, "the server did not come up"
-        time.sleep(0.2)
+    wait_until_up(base, server)
     try:
         yield base, server
     finally:

@@ -4,6 +4,7 @@ plain dates wherever the CLI takes them, and a day meaning that whole day in Chi
 from __future__ import annotations
 
 from tests.http.conftest import Api, assign_down
+from tests.http.test_hostile_input import ITEM
 
 
 def test_a_plain_day_is_the_whole_day_in_china_and_times_carry_the_offset(api: Api) -> None:
@@ -47,16 +48,7 @@ def test_date_errors_say_the_format(api: Api) -> None:
 
 
 def test_registering_with_a_deadline_already_passed_warns(api: Api) -> None:
-    body = {
-        "title": "关于安全生产检查的通知",
-        "source_kind": "document",
-        "source_ref": "甘政办发〔2026〕3号",
-        "issued_on": "2026-02-02",
-        "objective": "消除隐患",
-        "content": "全面检查",
-        "executing_unit": "应急厅",
-        "responsible_person": "王五",
-    }
+    body = {**ITEM, "source_kind": "document", "issued_on": "2026-02-02"}
     h = api.headers("gansu", "supervisor")
     late = api.client.post(
         "/api/v1/offices/gansu/items", json={**body, "deadline": "2026-03-01"}, headers=h
@@ -70,17 +62,7 @@ def test_registering_with_a_deadline_already_passed_warns(api: Api) -> None:
 
 def test_the_audit_trail_names_people_not_user_ids(api: Api) -> None:
     h = api.headers("gansu", "supervisor")
-    body = {
-        "title": "关于防汛工作的批示",
-        "source_kind": "instruction",
-        "source_ref": "甘政批〔2026〕9号",
-        "issued_on": "2026-03-02",
-        "objective": "确保安全度汛",
-        "content": "排查隐患",
-        "executing_unit": "省应急厅",
-        "responsible_person": "李四",
-    }
-    assert api.client.post("/api/v1/offices/gansu/items", json=body, headers=h).status_code == 201
+    assert api.client.post("/api/v1/offices/gansu/items", json=ITEM, headers=h).status_code == 201
     api.item("gansu")  # recorded by a system-like actor id, not a user
     rows = api.client.get("/api/v1/offices/gansu/audit", headers=h).json["items"]
     assert [r["actor_name"] for r in rows] == ["gansu的supervisor", "gansu-supervisor"]

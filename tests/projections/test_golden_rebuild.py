@@ -8,9 +8,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 from unittest.mock import patch
-from uuid import uuid4
 
-import psycopg
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -20,7 +18,7 @@ from domain.errors import DomainError
 from projections import runner
 from services.bootstrap import Platform, Settings, build_platform
 from services.errors import ServiceError
-from tests.conftest import FixedClock, with_database
+from tests.conftest import FixedClock, fresh_database
 from tests.scenario import HIERARCHY, build_hierarchy, new_item, person
 
 OFFICES = [code for code, *_ in HIERARCHY]
@@ -141,13 +139,7 @@ def test_incremental_equals_rebuild_on_postgres(pg_server_url: str) -> None:
     @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(scenario=steps)
     def run(scenario: list[tuple[str, int, int, int]]) -> None:
-        name = f"g_{uuid4().hex[:12]}"
-        with psycopg.connect(pg_server_url, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        try:
-            check(Settings(database_url=with_database(pg_server_url, name)), scenario)
-        finally:
-            with psycopg.connect(pg_server_url, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        with fresh_database(pg_server_url, "g") as url:
+            check(Settings(database_url=url), scenario)
 
     run()

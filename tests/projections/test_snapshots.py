@@ -15,9 +15,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from unittest.mock import patch
-from uuid import uuid4
 
-import psycopg
 import pytest
 from hypothesis import HealthCheck, given, settings
 
@@ -25,7 +23,7 @@ from domain.values import CHINA_TZ
 from projections import runner
 from projections.timetravel import ReplayBusyError, ReplayGate, as_of
 from services.bootstrap import Platform, Settings, build_platform, projections
-from tests.conftest import FixedClock, with_database
+from tests.conftest import FixedClock, fresh_database
 from tests.projections.test_golden_rebuild import OFFICES, attempt, dump, steps
 from tests.scenario import build_hierarchy, new_item, person
 
@@ -131,14 +129,8 @@ def test_daily_changes_equal_a_rebuild_and_time_travel_on_postgres(pg_server_url
     @settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(scenario=steps)
     def run(scenario: list[tuple[str, int, int, int]]) -> None:
-        name = f"s_{uuid4().hex[:12]}"
-        with psycopg.connect(pg_server_url, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        try:
-            check(Settings(database_url=with_database(pg_server_url, name)), scenario)
-        finally:
-            with psycopg.connect(pg_server_url, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        with fresh_database(pg_server_url, "s") as url:
+            check(Settings(database_url=url), scenario)
 
     run()
 
