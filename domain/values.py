@@ -1,4 +1,6 @@
-"""Value objects and vocabularies shared by the aggregates."""
+"""Value objects and vocabularies shared by the aggregates.
+
+May import: the standard library and ``domain.errors``."""
 
 from __future__ import annotations
 
@@ -17,6 +19,9 @@ SOURCE_KINDS: Final = ("decision", "document", "meeting", "instruction")
 
 OFFICE_LEVELS: Final = ("central", "ministry", "province", "prefecture", "county", "other")
 ROLES: Final = ("clerk", "supervisor", "leader", "auditor", "admin", "system")
+CHANNELS: Final = ("", "api", "web", "cli", "demo")
+"""How an actor reached the platform: "" on events recorded before channels were kept, and
+for the platform's own engines (role ``system``)."""
 FINDING_KINDS: Final = ("experience", "problem")
 INSTRUCTION_DEFAULT_WORKING_DAYS: Final = 30
 
@@ -25,17 +30,26 @@ OFFICE_CODE = re.compile(r"[a-z0-9-]{2,40}")
 
 @dataclass(frozen=True)
 class Actor:
-    """Who did it: a user of an office, acting in a role (``system`` for the engines)."""
+    """Who did it: a user of an office, acting in a role (``system`` for the engines), and how
+    they reached the platform: over the API (an authenticated user), the web screens, or the
+    command line, where ``os_user`` is the operating-system account that ran the command
+    (the CLI is an operator's tool: its ``user_id`` is only what the operator claimed)."""
 
     user_id: str
     office: str
     role: str
+    channel: str = ""
+    os_user: str = ""
 
     def __post_init__(self) -> None:
         require_text("actor.user_id", self.user_id)
         require_text("actor.office", self.office)
         if self.role not in ROLES:
             raise InvalidFieldError("actor.role", f"must be one of {', '.join(ROLES)}")
+        if self.channel not in CHANNELS:
+            raise InvalidFieldError("actor.channel", f"must be one of {', '.join(CHANNELS)}")
+        if self.os_user:
+            require_text("actor.os_user", self.os_user)
 
 
 class WorkingCalendar(Protocol):

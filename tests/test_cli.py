@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 import os
 import subprocess
@@ -96,7 +97,7 @@ def test_register_prints_the_item_as_json_in_chinese(run: Run) -> None:
         "2026-04-14",
     )
     assert (item["status"], item["version"], item["kind"]) == ("registered", 1, "item")
-    raw = run(*REGISTER, "--json")
+    raw = run(*REGISTER, "--json", "--allow-duplicate")
     assert "关于黄河流域生态保护的批示" in raw  # UTF-8, not \u escapes
 
 
@@ -138,7 +139,13 @@ def test_actions_show_list_and_history(run: Run) -> None:
         "ProgressReported",
         "Assigned",
     ]
-    assert history[1]["actor"] == {"user_id": "cli", "office": "gansu", "role": "clerk"}
+    assert history[1]["actor"] == {
+        "user_id": "cli",
+        "office": "gansu",
+        "role": "clerk",
+        "channel": "cli",
+        "os_user": getpass.getuser(),  # who really ran the command
+    }
     assert history[2]["data"]["text"] == "已排查46个排污口"
     assert history[2]["time"].startswith("2026-03-02T10:00:00")
 
@@ -362,7 +369,7 @@ def test_a_deadline_already_passed_warns_and_the_version_is_printed(run: Run) ->
         "warning: the deadline 2026-03-01 has already passed (today is 2026-03-02): "
         "the item is overdue from the start\n"
     )
-    run(*REGISTER, "--json")
+    run(*REGISTER, "--json", "--source-ref", "甘政批〔2026〕22号")
     assert run.err == ""
     assert run("--version").startswith("ducha ")
 

@@ -3,7 +3,9 @@ platform (``Context``) and the actor a command records. Imports the services onl
 
 from __future__ import annotations
 
+import getpass
 import json
+import os
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any
@@ -205,7 +207,21 @@ def acting(user: str, office: str, role: str, action: str) -> Actor:
     if not may(role, action):
         allowed = ", ".join(roles_for(action)) or "no role"
         raise RoleError(f"a {role} may not {action} (allowed: {allowed}; give --role)")
-    return Actor(user, office, role)
+    return operator(user, office, role)
+
+
+def operator(user: str, office: str, role: str) -> Actor:
+    """An actor of the command line: the user it claims, and the operating-system account
+    that really ran the command (``channel`` "cli")."""
+    return Actor(user, office, role, channel="cli", os_user=os_user())
+
+
+def os_user() -> str:
+    """The operating-system account running this process (its uid where it has no name)."""
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no name for the uid, as in some containers
+        return f"uid {os.getuid()}"
 
 
 def actor_options(f: Any) -> Any:

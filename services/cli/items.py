@@ -32,6 +32,7 @@ from services.cli.common import (
     show_case,
     with_options,
 )
+from services.duplicates import check_source
 from services.inputs import (
     china_time,
 )
@@ -57,13 +58,29 @@ def items() -> None:
 @click.option("--deadline", type=DATE, help="完成时限; an instruction defaults to 30 working days.")
 @click.option("--importance", type=click.IntRange(1, 5), default=3, show_default=True)
 @click.option("--urgency", type=click.IntRange(1, 5), default=3, show_default=True)
+@click.option(
+    "--allow-duplicate",
+    is_flag=True,
+    help="Register although the office already has an item with this --source-ref.",
+)
 @actor_options
 @json_option
 @pass_ctx
 def items_register(
-    c: Context, /, office: str, user: str, role: str, as_json: bool, **f: Any
+    c: Context,
+    /,
+    office: str,
+    user: str,
+    role: str,
+    as_json: bool,
+    allow_duplicate: bool,
+    **f: Any,
 ) -> None:
-    """Register (立项) a supervision item with its five elements."""
+    """Register (立项) a supervision item with its five elements.
+
+    The same --source-ref twice in one office is refused, listing the item that has it
+    (brackets and spaces do not matter: 国办发〔2026〕12号 = 国办发[2026]12号); give
+    --allow-duplicate when it really is a second item from the same source."""
     new = NewItem(
         title=f["title"],
         source_kind=f["source_kind"],
@@ -78,7 +95,11 @@ def items_register(
         urgency=f["urgency"],
     )
     platform = c.platform
-    case = platform.supervision.register_item(acting(user, office, role, "register"), office, new)
+    actor = acting(user, office, role, "register")
+    check_source(
+        platform.read, office, new.source_ref, allow_duplicate, "--allow-duplicate registers it"
+    )
+    case = platform.supervision.register_item(actor, office, new)
     for warning in registration_warnings(case.deadline, business_date(platform.clock())):
         click.echo(f"warning: {warning}", err=True)
     emit_json(case.to_dict()) if as_json else show_case(case)

@@ -11,6 +11,7 @@ from services.cli.common import (
     emit_page,
     json_option,
     office_line,
+    operator,
     page_options,
     pass_ctx,
     with_options,
@@ -25,7 +26,7 @@ def offices() -> None:
 
 
 def registry_actor(user: str) -> Actor:
-    return Actor(user, "platform", "admin")
+    return operator(user, "platform", "admin")
 
 
 @offices.command("add")

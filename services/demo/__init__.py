@@ -51,7 +51,7 @@ def seed(platform: Platform, progress: bool = False) -> Summary:
 
 
 def play(demo: Platform, clock: DemoClock, progress: bool) -> Summary:
-    admin = Actor("demo", "platform", "admin")
+    admin = Actor("demo", "platform", "admin", channel="demo")
     clock.on(date(2026, 1, 5))
     for code, name, level, parent in OFFICES:
         if not demo.registry.exists(code):
@@ -87,7 +87,7 @@ def seed_users(users: UserDirectory, tokens_file: Path) -> list[dict[str, str]]:
     if tokens_file.exists():
         kept: list[dict[str, str]] = json.loads(tokens_file.read_text(encoding="utf-8"))
         return kept
-    admin = Actor("demo", "state-council", "admin")
+    admin = Actor("demo", "state-council", "admin", channel="demo")
     seeded = []
     for office, role, name in DEMO_USERS:
         user, token = users.add(admin, office, role, name)

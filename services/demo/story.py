@@ -66,7 +66,7 @@ class Story:
 
     @staticmethod
     def person(office: str, role: str) -> Actor:
-        return Actor(f"{office}-{role}", office, role)
+        return Actor(f"{office}-{role}", office, role, channel="demo")
 
     def register(self, key: str, office: str, day: date, new: NewItem) -> str:
         self.clock.on(day)

@@ -95,7 +95,7 @@ def caller() -> UserView:
 
 
 def actor(user: UserView) -> Actor:
-    return Actor(user.id, user.office, user.role)
+    return Actor(user.id, user.office, user.role, channel="api")
 
 
 def etag(version: int) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -12,6 +13,7 @@ from werkzeug.exceptions import HTTPException
 
 from domain.errors import DomainError, InvalidFieldError
 from projections.timetravel import ReplayBusyError
+from services.duplicates import DuplicateSourceError
 from services.errors import (
     AlreadyExistsError,
     ConflictError,
@@ -53,6 +55,13 @@ class ErrorSchema(ma.Schema):
         required=True,
         metadata={"description": "Messages per input field (may be empty)"},
     )
+    existing = ma.fields.List(
+        ma.fields.Dict(),
+        metadata={
+            "description": "duplicate_source only: the office's items that already carry the "
+            "source reference (id, title, registered_at)"
+        },
+    )
 
 
 class ApiError(Exception):
@@ -76,11 +85,13 @@ def respond(
     errors: Mapping[str, list[str]] | None = None,
     code: str | None = None,
     headers: Mapping[str, str] | None = None,
+    extra: Mapping[str, Any] | None = None,
 ) -> Response:
     body = {
         "code": code or CODES.get(status, "error"),
         "message": message,
         "errors": dict(errors or {}),
+        **(extra or {}),
     }
     response = jsonify(body)
     response.status_code = status
@@ -139,6 +150,9 @@ def from_exception(error: Exception) -> Response:
         return respond(
             429, str(error), code="busy", headers={"Retry-After": str(error.retry_after_seconds)}
         )
+    if isinstance(error, DuplicateSourceError):
+        existing = [dataclasses.asdict(e) for e in error.existing]
+        return respond(409, str(error), code="duplicate_source", extra={"existing": existing})
     if isinstance(error, OfficeRetiredError):
         return respond(409, str(error), code="office_retired")
     if isinstance(error, InvalidFieldError):

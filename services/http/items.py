@@ -13,6 +13,7 @@ from flask import g
 from domain.policy import roles_for
 from domain.values import business_date
 from services.actions import domain_params, registration_warnings
+from services.duplicates import check_source
 from services.errors import NotFoundError
 from services.http import schemas as s
 from services.http.common import (
@@ -54,15 +55,19 @@ def register_item(data: dict[str, Any], _query: dict[str, Any], code: str) -> An
 
     Roles: supervisor, leader. With an Idempotency-Key the new item's id comes from the
     user and the key, so that a retry after a crash finds the item instead of registering
-    it twice."""
+    it twice. A source_ref the office has registered before answers 409 duplicate_source
+    with the existing items, unless allow_duplicate is true."""
     user = caller()
     access().command(user, code, "register")
+    allow_duplicate = data.pop("allow_duplicate")
     item_id = idempotent_id(user.id, g.idempotency[1]) if "idempotency" in g else None
     supervision = platform().supervision
     replayed = item_id is not None and supervision.exists(code, item_id)
     if item_id is not None and replayed:
         case = supervision.get(code, str(item_id))
     else:
+        way_out = "send allow_duplicate: true to register it"
+        check_source(platform().read, code, data["source_ref"], allow_duplicate, way_out)
         case = supervision.register_item(actor(user), code, NewItem(**data), item_id)
     headers = {"Location": f"{BASE}/offices/{code}/items/{case.id}", "ETag": etag(case.version)}
     if replayed:

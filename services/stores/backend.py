@@ -38,10 +38,15 @@ LOCK_STRIPES = 64
 
 
 class ActorAsList(Transcoding):
+    """``[user, office, role]``, then ``channel`` and ``os_user`` when either is known: events
+    stored before channels were kept (three items) decode with both empty."""
+
     type = Actor
     name = "actor"
 
     def encode(self, obj: Actor) -> list[str]:
+        if obj.channel or obj.os_user:
+            return [obj.user_id, obj.office, obj.role, obj.channel, obj.os_user]
         return [obj.user_id, obj.office, obj.role]
 
     def decode(self, data: list[str]) -> Actor:

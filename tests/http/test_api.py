@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from tests.http.conftest import Api
 
 ITEM = {
@@ -16,9 +18,16 @@ ITEM = {
 }
 
 
+REFERENCES = itertools.count(100)
+
+
 def create(api: Api, **overrides: object) -> tuple[dict, str]:
+    """A new item in gansu; each from its own source unless ``source_ref`` is given."""
+    reference = f"领导批示〔2026〕{next(REFERENCES)}号"
     response = api.client.post(
-        "/api/v1/offices/gansu/items", json={**ITEM, **overrides}, headers=api.headers("gansu")
+        "/api/v1/offices/gansu/items",
+        json={**ITEM, "source_ref": reference, **overrides},
+        headers=api.headers("gansu"),
     )
     assert response.status_code == 201, response.json
     return response.json, response.headers["ETag"]
@@ -127,7 +136,7 @@ def test_a_retry_with_the_same_idempotency_key_records_nothing_new(api: Api) -> 
     # keys belong to their user: another user's same key is a new request
     mine = api.client.post(
         "/api/v1/offices/gansu/items",
-        json=ITEM,
+        json={**ITEM, "source_ref": "领导批示〔2026〕13号"},
         headers=api.headers("gansu", "supervisor", **{"Idempotency-Key": "立项-001"}),
     )
     assert mine.status_code == 201 and mine.json["id"] != first.json["id"]

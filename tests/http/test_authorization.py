@@ -203,7 +203,9 @@ def test_registering_items_and_offices(shared_api: Api) -> None:
     for who in WHO:
         for role in ROLES:
             got = shared_api.client.post(
-                "/api/v1/offices/gansu/items", json=body, headers=headers(shared_api, who, role)
+                "/api/v1/offices/gansu/items",
+                json={**body, "source_ref": f"甘政办发〔2026〕{who}-{role}号"},
+                headers=headers(shared_api, who, role),
             )
             if who == "none":
                 want = 401

@@ -55,7 +55,9 @@ def test_registering_with_a_deadline_already_passed_warns(api: Api) -> None:
     )
     assert late.status_code == 201 and "already passed" in late.json["warnings"][0]
     fine = api.client.post(
-        "/api/v1/offices/gansu/items", json={**body, "deadline": "2026-03-31"}, headers=h
+        "/api/v1/offices/gansu/items",
+        json={**body, "deadline": "2026-03-31", "source_ref": "甘政发〔2026〕1号"},
+        headers=h,
     )
     assert fine.status_code == 201 and fine.json["warnings"] == []
 

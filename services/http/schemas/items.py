@@ -34,6 +34,13 @@ class ItemIn(Strict):
     deadline = Day(load_default=None, allow_none=True)
     importance = whole(load_default=3, validate=v.Range(1, 5))
     urgency = whole(load_default=3, validate=v.Range(1, 5))
+    allow_duplicate = f.Boolean(
+        load_default=False,
+        metadata={
+            "description": "Register although the office already has an item with this "
+            "source_ref (otherwise 409 duplicate_source, naming the existing items)"
+        },
+    )
 
 
 class ItemOut(ma.Schema):
