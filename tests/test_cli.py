@@ -34,6 +34,13 @@ class Run:
 
 @pytest.fixture
 def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Run:
+    return three_offices(tmp_path, monkeypatch, capsys)
+
+
+def three_offices(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Run:
+    """The CLI over a fresh data directory with state-council, gansu and baiyin."""
     monkeypatch.setenv("DUCHA_DATA_DIR", str(tmp_path / "var"))
     monkeypatch.setenv("DUCHA_CLOCK", "2026-03-02T10:00:00+08:00")
     monkeypatch.delenv("DUCHA_DATABASE_URL", raising=False)

@@ -7,14 +7,20 @@ import getpass
 import json
 from pathlib import Path
 
+import pytest
+
 from domain.values import Actor
 from services.bootstrap import Settings, build_platform
 from services.duplicates import normalized
 from services.stores.backend import ActorAsList
 from tests.conftest import FixedClock
 from tests.scenario import build_hierarchy, new_item
-from tests.test_cli import REGISTER, Run
-from tests.test_cli import run as run_fixture  # noqa: F401  (registers the `run` fixture)
+from tests.test_cli import REGISTER, Run, three_offices
+
+
+@pytest.fixture
+def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Run:
+    return three_offices(tmp_path, monkeypatch, capsys)
 
 
 def test_every_event_the_cli_records_names_the_channel_and_the_os_user(run: Run) -> None:
