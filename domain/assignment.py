@@ -1,4 +1,6 @@
-"""Who an item is assigned to (交办 / 分解): a lead (牵头) and co-executors (协办)."""
+"""Who an item is assigned to (交办 / 分解): a lead (牵头) and co-executors (协办). May import: the
+standard library and the domain's errors and values.
+"""
 
 from __future__ import annotations
 

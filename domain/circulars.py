@@ -1,4 +1,6 @@
-"""通报: a circular issued by an office, naming commended and criticised units."""
+"""通报: a circular issued by an office, naming commended and criticised units. May import: the
+standard library, ``eventsourcing.domain`` and the domain's errors and values.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""Named rule violations. Each message says, in plain words, which rule was broken."""
+"""Named rule violations. Each message says, in plain words, which rule was broken. May import: the
+standard library only.
+"""
 
 
 class DomainError(Exception):

@@ -1,4 +1,6 @@
-"""督查事项: a supervision item, registered (立项) by the office that supervises it."""
+"""督查事项: a supervision item, registered (立项) by the office that supervises it. May import: the
+standard library, ``eventsourcing.domain`` and the domain (``cases``, ``values``).
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""The office registry's aggregate: every office (a tenant) is registered here once."""
+"""The office registry's aggregate: every office (a tenant) is registered here once. May import: the
+standard library, ``eventsourcing.domain`` and the domain's errors and values.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Users of the HTTP API: each belongs to one office with one role. Only a token's hash is kept.
+"""Users of the HTTP API: each belongs to one office with one role. Only a token's hash is kept. May
+import: the standard library, ``eventsourcing.domain`` and the domain's errors and values.
 
 What each role may do is ``domain.policy``; this aggregate only records who was granted
 access, by whom, and when it was revoked.

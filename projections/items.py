@@ -1,4 +1,7 @@
-"""The items projection: every item and task of every office, filterable and paginated."""
+"""The items projection: every item and task of every office, filterable and paginated. May import:
+``orjson``, ``domain.cases``, ``projections.readstore``, ``projections.runner`` and
+``services.views`` (how a record is shown).
+"""
 
 from __future__ import annotations
 

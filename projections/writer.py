@@ -1,4 +1,5 @@
-"""A writer thread: transactions on the read store, run in order, off the projecting thread.
+"""A writer thread: transactions on the read store, run in order, off the projecting thread. May
+import: the standard library and ``projections.readstore``.
 
 A rebuild spends its time in two kinds of work: Python (reading, decoding, replaying states,
 building rows) and the database (inserting rows, updating indexes, committing). The database

@@ -1,4 +1,5 @@
-"""Action parameters as the CLI and the HTTP API take them, turned into the domain's.
+"""Action parameters as the CLI and the HTTP API take them, turned into the domain's. May import:
+the standard library and the domain.
 
 Both interfaces name an action's parameters alike (``--new-deadline`` / ``new_deadline``);
 most pass straight through. Two need shaping: attachments are named files, and ``assign``

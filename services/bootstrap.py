@@ -1,4 +1,8 @@
-"""Settings from the environment and the composition root that wires the services."""
+"""Settings from the environment and the composition root that wires the services. May import:
+everything: every adapter (``services.stores``, ``projections.readstore``), the read side
+(``projections``), the application services and the domain; it is the only module that knows
+every adapter.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""Domain time. ``DUCHA_CLOCK`` pins it for demos, tests and backfills."""
+"""Domain time. ``DUCHA_CLOCK`` pins it for demos, tests and backfills. May import: the standard
+library and the domain's values.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""Errors of the services layer. Domain rule violations stay ``domain.errors.DomainError``."""
+"""Errors of the services layer. Domain rule violations stay ``domain.errors.DomainError``. May
+import: the domain's errors only.
+"""
 
 from domain.errors import DomainError
 

@@ -1,4 +1,5 @@
-"""What the CLI and the HTTP API accept before anything reaches a service: one set of rules.
+"""What the CLI and the HTTP API accept before anything reaches a service: one set of rules. May
+import: the standard library and the domain's values.
 
 Text must be storable by every part of the platform (``domain.values.text_problem``); dates
 must lie within ``FIRST_DAY`` … ``LAST_DAY``, so that every date computed from them (working

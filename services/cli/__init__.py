@@ -1,4 +1,5 @@
-"""``ducha``: the command line. Commands translate options into one service call each.
+"""``ducha``: the command line. Commands translate options into one service call each. May import:
+click, ``services.bootstrap`` (the platform), ``services.inputs`` and the command-group modules.
 
 A rule violation or bad input prints one line to stderr and exits non-zero; nothing is recorded.
 The group and the entry point live here; each area's commands live in a module of their own

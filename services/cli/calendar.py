@@ -1,4 +1,6 @@
-"""``ducha calendar``: the working-day calendar, provisional years and the annual notice."""
+"""``ducha calendar``: the working-day calendar, provisional years and the annual notice. May
+import: click, ``services.cli.common``, ``services.calendar`` and ``services.views``.
+"""
 
 from __future__ import annotations
 

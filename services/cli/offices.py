@@ -1,4 +1,6 @@
-"""``ducha offices``: the office registry (机关) and each office's deadline policy."""
+"""``ducha offices``: the office registry (机关) and each office's deadline policy. May import:
+click, ``services.cli.common``, ``services.views`` and the domain's values.
+"""
 
 from __future__ import annotations
 

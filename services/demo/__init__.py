@@ -1,5 +1,7 @@
 """A realistic demo: the State Council General Office, ministries, provinces, prefectures and
-counties, with items from all four source kinds at every stage (as of 2026-11-20).
+counties, with items from all four source kinds at every stage (as of 2026-11-20). May import:
+click, the domain's values, ``services.bootstrap`` (the platform), ``services.users`` and the
+stories' modules.
 
 Every id is derived from a fixed key, and a story whose first item exists is skipped, so
 seeding twice adds nothing. The demo keeps its own clock: each step happens on its own date.

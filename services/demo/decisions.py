@@ -1,5 +1,6 @@
-"""Stories of major decisions (重大决策部署): incomes, reported complete on time and
-published."""
+"""Stories of major decisions (重大决策部署): incomes, reported complete on time and published. May
+import: the standard library, ``services.demo.story`` and ``services.supervision``.
+"""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
-"""Stories of government documents (政府文件): winter safety with one province on time and
-one overdue; a province's business environment, commended; a city's elderly care and its
-circular."""
+"""Stories of government documents (政府文件): winter safety with one province on time and one
+overdue; a province's business environment, commended; a city's elderly care and its circular. May
+import: the standard library, the domain, ``services.demo.story`` and ``services.supervision``.
+"""
 
 from __future__ import annotations
 

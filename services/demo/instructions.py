@@ -1,5 +1,7 @@
-"""Stories of leaders' instructions (领导批示): a coal-mine accident assigned down three
-levels with an extension at the bottom; a province's river instruction."""
+"""Stories of leaders' instructions (领导批示): a coal-mine accident assigned down three levels with
+an extension at the bottom; a province's river instruction. May import: the standard library,
+``services.demo.story`` and ``services.supervision``.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
-"""Stories of meeting decisions (会议决定): employment, completed and closed; flood
-prevention under rectification."""
+"""Stories of meeting decisions (会议决定): employment, completed and closed; flood prevention under
+rectification. May import: the standard library, the domain, ``services.demo.story`` and
+``services.supervision``.
+"""
 
 from __future__ import annotations
 

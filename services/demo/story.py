@@ -1,6 +1,8 @@
-"""What every demo story uses: the demo's clock (each step on its own date), ids derived from
-fixed keys (so seeding twice adds nothing), the offices, and ``Story``, the steps a story
-takes through the supervision service."""
+"""What every demo story uses: the demo's clock (each step on its own date), ids derived from fixed
+keys (so seeding twice adds nothing), the offices, and ``Story``, the steps a story takes through
+the supervision service. May import: the standard library, the domain, ``services.clock`` and
+``services.supervision``.
+"""
 
 from __future__ import annotations
 

@@ -1,7 +1,9 @@
-"""What an office's IT staff watch: every consumer's position, lag and dead letter per office,
-and resuming the stopped ones. Admins only; anyone else gets 404, as for a missing route.
+"""What an office's IT staff watch: every consumer's position, lag and dead letter per office, and
+resuming the stopped ones. Admins only; anyone else gets 404, as for a missing route. May import:
+``services.http.common`` (the runner through the platform), ``services.http.schemas`` and
+``services.errors``.
 
-Views only translate. Imports the runner through the platform and ``services.http.common``.
+Views only translate.
 """
 
 from __future__ import annotations

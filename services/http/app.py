@@ -1,4 +1,6 @@
-"""``create_app``: the Flask application of the HTTP API (``/api/v1``).
+"""``create_app``: the Flask application of the HTTP API (``/api/v1``). May import: Flask,
+flask-smorest, werkzeug, ``swagger_ui_bundle``, ``services.bootstrap`` (the platform),
+``services.users`` and the API's own modules.
 
 The factory wires one platform into one app: configuration, the OpenAPI document and its
 offline docs page, error handling (``errors.from_exception``: one JSON shape, never a stack

@@ -1,4 +1,6 @@
-"""Authentication (bearer tokens) and where a user may look (DESIGN §3 isolation).
+"""Authentication (bearer tokens) and where a user may look (DESIGN §3 isolation). May import:
+Flask, ``domain.policy``, ``services.errors``, ``services.registry``, ``services.users`` and
+``services.http.errors``.
 
 A user belongs to one office. They see their office's items; the responsibility tree below
 items their office holds; roll-up summaries and circulars of their office and its

@@ -1,4 +1,7 @@
-"""One error shape for every failure: ``{"code", "message", "errors": {field: [...]}}``."""
+"""One error shape for every failure: ``{"code", "message", "errors": {field: [...]}}``. May import:
+Flask, marshmallow, werkzeug, the domain's errors, ``services.errors``, ``services.http.guard`` and,
+for its one error class, ``projections.timetravel``.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Input that no part of the platform could store or parse is refused before a view runs.
+"""Input that no part of the platform could store or parse is refused before a view runs. May
+import: the standard library, Flask and the domain's values.
 
 Every path segment, query parameter and JSON body is checked once, whatever the route: text
 must be storable everywhere (no NUL, no other C0 control but tab, newline and carriage return,

@@ -1,5 +1,6 @@
-"""``Idempotency-Key`` on POST: a retry with the same key and body gets the first response
-and records nothing new; the same key with another body is refused (422).
+"""``Idempotency-Key`` on POST: a retry with the same key and body gets the first response and
+records nothing new; the same key with another body is refused (422). May import: the standard
+library, Flask and ``projections.readstore`` (the keys live in the read store's database).
 
 Keys are kept per user in the read store's database (not a projection: rebuilds leave them).
 A key whose first request is still running answers 409; a request that failed with 5xx frees

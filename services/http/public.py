@@ -1,4 +1,6 @@
-"""What needs no token: the health check and the public disclosure page."""
+"""What needs no token: the health check and the public disclosure page. May import:
+``services.http.common``, ``services.http.schemas`` and ``services.http.errors``.
+"""
 
 from __future__ import annotations
 

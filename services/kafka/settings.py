@@ -1,5 +1,7 @@
 """Where the broker is and which topic carries the events; creating the topic; waiting for a
-condition (relay, workers and their tests share these)."""
+condition (relay, workers and their tests share these). May import: the standard library,
+kafka-python and ``services.kafka.envelope``.
+"""
 
 from __future__ import annotations
 

@@ -1,8 +1,9 @@
 """Kafka workers: members of a consumer group that hand each office's messages to the very
 ``Runner`` of the embedded pump (dedupe by office and notification id; a poison event is
-dead-lettered there; infrastructure failures restart the consumer uncommitted).
-
-Imports the runner and the platform, ``kafka-python`` when started."""
+dead-lettered there; infrastructure failures restart the consumer uncommitted). May import:
+kafka-python, ``eventsourcing.persistence``, ``projections.runner`` (the ``Runner``),
+``services.errors`` and ``services.kafka``'s envelope and settings.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""Event stores, one per office: an ``eventsourcing`` application over that office's recorder.
+"""Event stores, one per office: an ``eventsourcing`` application over that office's recorder. An
+adapter: may import ``eventsourcing``, psycopg, the domain's value objects (to transcode them) and
+``services.errors``; its modules say which of these each uses.
 
 Embedded default: one SQLite file per office (``sqlite``). With ``DUCHA_DATABASE_URL``:
 PostgreSQL, one schema per office over one shared pool (``postgres``, ``pgschema``). What both

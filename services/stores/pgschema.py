@@ -1,4 +1,5 @@
-"""PostgreSQL: one schema per office, every office's recorder over one shared pool.
+"""PostgreSQL: one schema per office, every office's recorder over one shared pool. May import: the
+standard library, ``eventsourcing`` and psycopg.
 
 ``eventsourcing`` gives each application its own pool (DESIGN §6.4), and inserts through a
 composite type that exists once per schema. Thousands of offices cannot each hold six

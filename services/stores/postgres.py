@@ -1,6 +1,7 @@
-"""PostgreSQL event stores: one schema per office over one shared pool.
-
-Imports the common backend and ``services.stores.pgschema``."""
+"""PostgreSQL event stores: one schema per office over one shared pool. May import:
+``eventsourcing.persistence``, psycopg, ``services.errors`` and ``services.stores``' ``backend`` and
+``pgschema``.
+"""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
-"""SQLite event stores: one file per office under the data directory (DESIGN §6.3: offices
-never share a file), only the most recently used offices keeping their files open.
-
-Imports the common backend and ``eventsourcing.sqlite``."""
+"""SQLite event stores: one file per office under the data directory (DESIGN §6.3: offices never
+share a file), only the most recently used offices keeping their files open. May import: the
+standard library, ``eventsourcing``, ``services.errors`` and ``services.stores.backend``.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""The bodies of the twenty actions, named as the CLI's options."""
+"""The bodies of the twenty actions, named as the CLI's options. May import: marshmallow and
+``services.http.schemas.fields``.
+"""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
-"""Field types and building blocks every schema uses: storable text (NFC), dates and instants
-within the accepted range, whole numbers, pages, and strictness (unknown fields and query
-parameters refused). Imports marshmallow and ``services.inputs`` only."""
+"""Field types and building blocks every schema uses: storable text (NFC), dates and instants within
+the accepted range, whole numbers, pages, and strictness (unknown fields and query parameters
+refused). May import: marshmallow, the domain's errors and values, and ``services.inputs``.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Items and tasks: registering one, what a record looks like, lists, history and the tree."""
+"""Items and tasks: registering one, what a record looks like, lists, history and the tree. May
+import: marshmallow, the domain's values, ``services.http.schemas.fields`` and, for the light names,
+``projections.queries``.
+"""
 
 from __future__ import annotations
 

@@ -1,38 +1,19 @@
-"""Where read models live: one SQLite file (embedded) or one PostgreSQL schema (``ducha_read``).
-
-Projections write rows and their tracking position in one transaction, so each event's effect
-is applied exactly once. SQL is written once, with ``?`` placeholders and upserts that both
-databases understand; the PostgreSQL side rewrites the placeholders.
-
-Bulk writes (``Tx.write``) go the fastest way each database offers, and both hand the rows
-over in one call: SQLite reads them from one JSON array inside one statement (which runs
-without holding Python's GIL, so a rebuild's writer thread overlaps the next batch's
-projection), PostgreSQL takes them by ``COPY``.
-
-Text that no database here can hold as it is never fails a write: NUL (PostgreSQL refuses it
-in text, SQLite's JSON cuts the text short at it) and lone surrogates (not UTF-8) are written
-as U+FFFD. Events recorded before the commands refused such text still project.
-
-Next to the positions lives each consumer's dead letter (``dead_letters``): the event it
-failed on, kept until it is retried, while its position stays before that event.
+"""The read store's common part: the tracking and dead-letter tables, their rows (``Tracking``,
+``DeadLetter``), a table's description (``Table``), the transaction every projection writes
+in (``Tx``) and the store itself (``ReadStore``), whatever the database; and how text no
+database here can hold is made storable. May import: the standard library and ``orjson``.
 """
 
 from __future__ import annotations
 
 import re
-import sqlite3
-import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import orjson
-from psycopg import Connection
-from psycopg.rows import DictRow
-from psycopg_pool import ConnectionPool
 
 Row = dict[str, Any]
 
@@ -375,196 +356,3 @@ class ReadStore(ABC):
 
     def close(self) -> None:  # noqa: B027 - most stores own nothing to release
         """Release connections the store owns."""
-
-
-class SQLiteTx(Tx):
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self.conn = conn
-
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
-        self.conn.execute(sql, storable_params(params))
-
-    def all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        return [dict(r) for r in self.conn.execute(sql, storable_params(params)).fetchall()]
-
-    def write(
-        self, table: Table, rows: Sequence[Sequence[Any]], on_conflict: str | None = None
-    ) -> None:
-        """One statement over one JSON array: SQLite parses and inserts it all in one step,
-        without the GIL (``executemany`` would take it back for every row)."""
-        if rows:
-            values = ", ".join(f"value ->> {i}" for i in range(len(table.columns)))
-            upsert = f" ON CONFLICT ({', '.join(table.key)}) {on_conflict}" if on_conflict else ""
-            dumped = rows_as_json(rows) or orjson.dumps(storable_rows(rows))
-            self.conn.execute(
-                f"INSERT INTO {table.name} ({', '.join(table.names)}) "
-                f"SELECT {values} FROM json_each(?) WHERE true{upsert}",  # WHERE: see SQLite's
-                (dumped.decode(),),  # upsert docs on INSERT ... SELECT parsing
-            )
-
-
-class SQLiteReadStore(ReadStore):
-    """``DATA/read.sqlite`` (or ``:memory:`` for time travel). One connection, one lock."""
-
-    dialect = "sqlite"
-
-    def __init__(self, path: Path | str) -> None:
-        if isinstance(path, Path):
-            path.parent.mkdir(parents=True, exist_ok=True)
-        self.conn = sqlite3.connect(
-            str(path), isolation_level=None, check_same_thread=False, timeout=30
-        )
-        self.conn.row_factory = sqlite3.Row
-        if str(path) != ":memory:":
-            self.conn.execute("PRAGMA journal_mode=WAL")
-        self.conn.execute("PRAGMA synchronous=NORMAL")
-        self.lock = threading.RLock()
-        self.ensure(TRACKING_DDL + ";" + DEAD_LETTERS_DDL)
-
-    @contextmanager
-    def transaction(self) -> Iterator[Tx]:
-        with self.lock:
-            self.conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield SQLiteTx(self.conn)
-            except BaseException:
-                self.conn.execute("ROLLBACK")
-                raise
-            self.conn.execute("COMMIT")
-
-    def all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        """A read on its own takes no writer lock: in WAL mode it sees the last commit, and
-        neither waits for a long transaction (a rebuild's) nor holds one up."""
-        with self.lock:
-            return SQLiteTx(self.conn).all(sql, params)
-
-    def close(self) -> None:
-        self.conn.close()
-
-
-FEW_ROWS = 32
-"""Up to this many rows go as one ``INSERT``: ``COPY`` pays off only in bulk (a stage and a
-copy cost three more round trips)."""
-
-
-class PostgresTx(Tx):
-    def __init__(self, conn: Connection[DictRow]) -> None:
-        self.conn = conn
-
-    def lock(self, key: str, within: str | None = None) -> None:
-        if within is None:
-            self.conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (key,))
-        else:  # one round trip; always the wider lock first
-            self.conn.execute(
-                "SELECT pg_advisory_xact_lock_shared(hashtext(%s)), "
-                "pg_advisory_xact_lock(hashtext(%s))",
-                (within, key),
-            )
-
-    @staticmethod
-    def sql(statement: str) -> str:
-        return statement.replace("?", "%s")
-
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
-        self.conn.execute(self.sql(sql), storable_params(params))
-
-    def all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        rows = self.conn.execute(self.sql(sql), storable_params(params)).fetchall()
-        return [dict(r) for r in rows]
-
-    def write(
-        self, table: Table, rows: Sequence[Sequence[Any]], on_conflict: str | None = None
-    ) -> None:
-        """A few rows (a command's worth) in one ``INSERT … VALUES`` round trip; more by
-        ``COPY``: straight into the table, or for an upsert into a temporary stage of the same
-        shape and from there (``COPY`` itself cannot resolve conflicts)."""
-        if not rows:
-            return
-        if rows_as_json(rows) is None:
-            rows = storable_rows(rows)
-        columns = ", ".join(table.names)
-        if len(rows) <= FEW_ROWS:
-            marks = f"({', '.join(['%s'] * len(table.columns))})"
-            upsert = f" ON CONFLICT ({', '.join(table.key)}) {on_conflict}" if on_conflict else ""
-            self.conn.execute(
-                f"INSERT INTO {table.name} ({columns}) VALUES {', '.join([marks] * len(rows))}"
-                + upsert,
-                [value for values in rows for value in values],
-            )
-            return
-        target = table.name if on_conflict is None else f"stage_{table.name}"
-        if on_conflict is not None:
-            self.conn.execute(
-                f"CREATE TEMPORARY TABLE IF NOT EXISTS {target} "
-                f"(LIKE {table.name}) ON COMMIT DELETE ROWS"
-            )
-        with self.conn.cursor() as cur, cur.copy(f"COPY {target} ({columns}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-        if on_conflict is not None:  # emptied at once: the same table may be written again
-            self.conn.execute(
-                f"INSERT INTO {table.name} ({columns}) SELECT {columns} FROM {target} "
-                f"ON CONFLICT ({', '.join(table.key)}) {on_conflict}; DELETE FROM {target}"
-            )
-
-
-class PostgresReadStore(ReadStore):
-    """Schema ``ducha_read`` over the platform's shared pool."""
-
-    dialect = "postgres"
-    SCHEMA = "ducha_read"
-
-    def __init__(self, pool: ConnectionPool[Connection[DictRow]]) -> None:
-        self.pool = pool
-        self._locks: Connection[Any] | None = None
-        self._locks_guard = threading.Lock()
-        with self.pool.connection() as conn:
-            conn.execute(f"CREATE SCHEMA IF NOT EXISTS {self.SCHEMA}")
-        self.ensure(TRACKING_DDL + ";" + DEAD_LETTERS_DDL)
-
-    @contextmanager
-    def transaction(self) -> Iterator[Tx]:
-        with self.pool.connection() as conn, conn.transaction():
-            conn.execute(f"SET LOCAL search_path TO {self.SCHEMA}")
-            yield PostgresTx(conn)
-
-    def hold(self, key: str, within: str) -> Callable[[], None]:
-        """Session-level advisory locks, on one connection of the store's own (outside the
-        pool: a rebuild holding an office while the pool serves its transactions must never
-        wait for the pool). They end with that connection, should the holder die."""
-        locks = self._lock_connection()
-        locks.execute(
-            "SELECT pg_advisory_lock_shared(hashtext(%s)), pg_advisory_lock(hashtext(%s))",
-            (within, key),
-        )
-
-        def release() -> None:
-            locks.execute(
-                "SELECT pg_advisory_unlock(hashtext(%s)), pg_advisory_unlock_shared(hashtext(%s))",
-                (key, within),
-            )
-
-        return release
-
-    def _lock_connection(self) -> Connection[Any]:
-        with self._locks_guard:
-            if self._locks is None or self._locks.closed:
-                conninfo = self.pool.conninfo
-                conninfo = conninfo() if callable(conninfo) else conninfo
-                self._locks = Connection.connect(conninfo, autocommit=True)
-            return self._locks
-
-    def close(self) -> None:
-        """The lock connection, if one was opened (the pool is the backend's)."""
-        with self._locks_guard:
-            if self._locks is not None:
-                self._locks.close()
-                self._locks = None
-
-    def ensure(self, ddl: str) -> None:
-        """DDL under an advisory lock: several processes may start at once (DESIGN §6.5)."""
-        with self.transaction() as tx:
-            tx.execute("SELECT pg_advisory_xact_lock(?)", (0x0D0C4B,))
-            for statement in ddl.split(";"):
-                if statement.strip():
-                    tx.execute(statement)

@@ -1,0 +1,155 @@
+"""The read store on PostgreSQL: schema ``ducha_read`` over the platform's shared pool; bulk
+writes go by ``COPY`` (a few rows by one ``INSERT``), and a rebuild holds an office's lock
+across transactions on a connection of the store's own. May import: the standard library,
+psycopg, psycopg_pool and ``projections.readstore.base``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from psycopg import Connection
+from psycopg.rows import DictRow
+from psycopg_pool import ConnectionPool
+
+from projections.readstore.base import (
+    DEAD_LETTERS_DDL,
+    TRACKING_DDL,
+    ReadStore,
+    Row,
+    Table,
+    Tx,
+    rows_as_json,
+    storable_params,
+    storable_rows,
+)
+
+FEW_ROWS = 32
+"""Up to this many rows go as one ``INSERT``: ``COPY`` pays off only in bulk (a stage and a
+copy cost three more round trips)."""
+
+
+class PostgresTx(Tx):
+    def __init__(self, conn: Connection[DictRow]) -> None:
+        self.conn = conn
+
+    def lock(self, key: str, within: str | None = None) -> None:
+        if within is None:
+            self.conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (key,))
+        else:  # one round trip; always the wider lock first
+            self.conn.execute(
+                "SELECT pg_advisory_xact_lock_shared(hashtext(%s)), "
+                "pg_advisory_xact_lock(hashtext(%s))",
+                (within, key),
+            )
+
+    @staticmethod
+    def sql(statement: str) -> str:
+        return statement.replace("?", "%s")
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self.conn.execute(self.sql(sql), storable_params(params))
+
+    def all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        rows = self.conn.execute(self.sql(sql), storable_params(params)).fetchall()
+        return [dict(r) for r in rows]
+
+    def write(
+        self, table: Table, rows: Sequence[Sequence[Any]], on_conflict: str | None = None
+    ) -> None:
+        """A few rows (a command's worth) in one ``INSERT … VALUES`` round trip; more by
+        ``COPY``: straight into the table, or for an upsert into a temporary stage of the same
+        shape and from there (``COPY`` itself cannot resolve conflicts)."""
+        if not rows:
+            return
+        if rows_as_json(rows) is None:
+            rows = storable_rows(rows)
+        columns = ", ".join(table.names)
+        if len(rows) <= FEW_ROWS:
+            marks = f"({', '.join(['%s'] * len(table.columns))})"
+            upsert = f" ON CONFLICT ({', '.join(table.key)}) {on_conflict}" if on_conflict else ""
+            self.conn.execute(
+                f"INSERT INTO {table.name} ({columns}) VALUES {', '.join([marks] * len(rows))}"
+                + upsert,
+                [value for values in rows for value in values],
+            )
+            return
+        target = table.name if on_conflict is None else f"stage_{table.name}"
+        if on_conflict is not None:
+            self.conn.execute(
+                f"CREATE TEMPORARY TABLE IF NOT EXISTS {target} "
+                f"(LIKE {table.name}) ON COMMIT DELETE ROWS"
+            )
+        with self.conn.cursor() as cur, cur.copy(f"COPY {target} ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        if on_conflict is not None:  # emptied at once: the same table may be written again
+            self.conn.execute(
+                f"INSERT INTO {table.name} ({columns}) SELECT {columns} FROM {target} "
+                f"ON CONFLICT ({', '.join(table.key)}) {on_conflict}; DELETE FROM {target}"
+            )
+
+
+class PostgresReadStore(ReadStore):
+    """Schema ``ducha_read`` over the platform's shared pool."""
+
+    dialect = "postgres"
+    SCHEMA = "ducha_read"
+
+    def __init__(self, pool: ConnectionPool[Connection[DictRow]]) -> None:
+        self.pool = pool
+        self._locks: Connection[Any] | None = None
+        self._locks_guard = threading.Lock()
+        with self.pool.connection() as conn:
+            conn.execute(f"CREATE SCHEMA IF NOT EXISTS {self.SCHEMA}")
+        self.ensure(TRACKING_DDL + ";" + DEAD_LETTERS_DDL)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Tx]:
+        with self.pool.connection() as conn, conn.transaction():
+            conn.execute(f"SET LOCAL search_path TO {self.SCHEMA}")
+            yield PostgresTx(conn)
+
+    def hold(self, key: str, within: str) -> Callable[[], None]:
+        """Session-level advisory locks, on one connection of the store's own (outside the
+        pool: a rebuild holding an office while the pool serves its transactions must never
+        wait for the pool). They end with that connection, should the holder die."""
+        locks = self._lock_connection()
+        locks.execute(
+            "SELECT pg_advisory_lock_shared(hashtext(%s)), pg_advisory_lock(hashtext(%s))",
+            (within, key),
+        )
+
+        def release() -> None:
+            locks.execute(
+                "SELECT pg_advisory_unlock(hashtext(%s)), pg_advisory_unlock_shared(hashtext(%s))",
+                (key, within),
+            )
+
+        return release
+
+    def _lock_connection(self) -> Connection[Any]:
+        with self._locks_guard:
+            if self._locks is None or self._locks.closed:
+                conninfo = self.pool.conninfo
+                conninfo = conninfo() if callable(conninfo) else conninfo
+                self._locks = Connection.connect(conninfo, autocommit=True)
+            return self._locks
+
+    def close(self) -> None:
+        """The lock connection, if one was opened (the pool is the backend's)."""
+        with self._locks_guard:
+            if self._locks is not None:
+                self._locks.close()
+                self._locks = None
+
+    def ensure(self, ddl: str) -> None:
+        """DDL under an advisory lock: several processes may start at once (DESIGN §6.5)."""
+        with self.transaction() as tx:
+            tx.execute("SELECT pg_advisory_xact_lock(?)", (0x0D0C4B,))
+            for statement in ddl.split(";"):
+                if statement.strip():
+                    tx.execute(statement)

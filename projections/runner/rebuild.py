@@ -1,0 +1,185 @@
+"""Rebuilding projections from the stores (``Rebuilding``, between ``Consumers`` and
+``Runner``): an office's rows dropped and replayed from its whole log, pipelined (this thread
+reads, decodes and projects the next batch while a writer thread stores the last one,
+``projections.writer``), with live consumers kept out of the office meanwhile. May import: the
+standard library, ``projections.readstore``, ``projections.writer`` and the other modules of
+``projections.runner``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+import projections.runner as tuning
+from projections.readstore import Tx
+from projections.runner.consumers import ALL_OFFICES, Consumers, office_lock
+from projections.runner.contract import Projection
+from projections.runner.failures import AT_ONCE, Unprepared, infrastructure
+from projections.runner.states import States, bulk
+from projections.writer import Writer
+
+
+class Rebuilding(Consumers):
+    """Consumers that can also be rebuilt from the stores."""
+
+    def rebuild(
+        self,
+        names: list[str] | None = None,
+        office: str | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> int:
+        """Drop the named projections' rows (for one office, or all) and replay the stores.
+
+        Only those projections move; other consumers keep their positions. Live consumers
+        are kept out of an office from its drop to its last batch (``_rebuild_office``), then
+        apply what follows. Dropping every office's rows at once takes the lock on all
+        offices for that moment; a live consumer that comes before the rebuild reaches its
+        office catches up from the start itself, and the rebuild then finds its positions.
+        Within an office, each batch is projected here and written by the writer thread while
+        the next batch is read and projected. A projection that fails on an event stops there
+        (a dead letter); the others go on. The named projections' dead letters are cleared
+        with their rows. Returns how many events were replayed.
+        """
+        chosen = [p for p in self.projections if names is None or p.name in names]
+        offices = [office] if office else list(self.offices())
+        applied = 0
+        with self._lock, bulk():
+            self._states.clear()
+            if office is None:
+                with self.read.transaction() as tx:
+                    self._drop_all(chosen, tx)
+            with Writer(self.read, retry=AT_ONCE) as writer:
+                for code in offices:
+                    applied += self._rebuild_office(
+                        writer, chosen, code, office is not None, progress
+                    )
+        return applied
+
+    def _rebuild_office(
+        self,
+        writer: Writer,
+        chosen: list[Projection[Any]],
+        office: str,
+        drop: bool,
+        progress: Callable[[int], None] | None,
+    ) -> int:
+        """One office: a first job (dropping its rows), one per batch, and a last one applying
+        what was recorded meanwhile. Live consumers are kept out by the office's lock held
+        across these transactions (PostgreSQL), or, where the store cannot hold a lock
+        across transactions (SQLite, whose one writer lock a transaction holds), by keeping
+        the office in one transaction."""
+        store = self.backend.store(office)
+        release = self.read.hold(office_lock(office), within=ALL_OFFICES)
+        commit = release is not None  # else: one transaction, committed by the last job
+        try:
+            writer.submit(partial(self._start_office, chosen, office, drop), commit)
+            states, position, applied = States(store, tuning.REBUILD_STATES), 0, 0
+            while read := store.recorder.select_notifications(position + 1, tuning.REBUILD_BATCH):
+                events, failure = self._decode(store, read)
+                if events:
+                    prepared = self._prepare(office, states, chosen, events)
+                    job = partial(self._write_prepared, office, chosen, position, events, prepared)
+                    writer.submit(job, commit)
+                position = read[-1].id
+                applied += len(read)
+                if progress:
+                    progress(len(read))
+                if failure is not None:
+                    names = [p.name for p in chosen]
+                    stop = partial(self._stop_all, office=office, consumers=names, lock=False)
+                    writer.submit(partial(stop, failure=failure), commit)
+                    break
+            writer.submit(partial(self._finish_office, office, chosen, position))
+        finally:
+            if release is not None:
+                writer.finally_(release)  # once the office's last transaction has ended
+        return applied
+
+    def _prepare(
+        self,
+        office: str,
+        states: States,
+        chosen: list[Projection[Any]],
+        events: list[tuple[int, Any]],
+    ) -> list[Any]:
+        """Each projection's rows for a batch (None: nothing to write), or what failed."""
+        try:
+            batch = self._batch(office, states, events)
+        except Exception as e:
+            states.cache.clear()
+            if infrastructure(e) or not self.isolate_failures:
+                raise
+            return [Unprepared(e)] * len(chosen)
+        prepared: list[Any] = []
+        for projection in chosen:
+            try:
+                prepared.append(projection.prepare(batch) if batch.envelopes else None)
+            except Exception as e:
+                if infrastructure(e) or not self.isolate_failures:
+                    raise
+                prepared.append(Unprepared(e))
+        return prepared
+
+    @staticmethod
+    def _drop_all(chosen: list[Projection[Any]], tx: Tx) -> None:
+        """Every office's rows, with no live consumer in the middle of a transaction."""
+        tx.lock(ALL_OFFICES)
+        for projection in chosen:
+            projection.drop(tx, None)
+        names = [p.name for p in chosen]
+        tx.forget_positions(names)
+        tx.forget_dead_letters(names)
+
+    @staticmethod
+    def _start_office(chosen: list[Projection[Any]], office: str, drop: bool, tx: Tx) -> None:
+        if drop:
+            names = [p.name for p in chosen]
+            for projection in chosen:
+                projection.drop(tx, office)
+            tx.forget_positions(names, office)
+            tx.forget_dead_letters(names, office)
+
+    def _write_prepared(
+        self,
+        office: str,
+        chosen: list[Projection[Any]],
+        after: int,
+        events: list[tuple[int, Any]],
+        prepared: list[Any],
+        tx: Tx,
+    ) -> None:
+        """The writer thread's half of a rebuild batch. Positions decide, as in ``_project``:
+        a projection already past the batch's start (another consumer applied part of it
+        before the office was locked) applies the rest afresh from the store, since this
+        thread's states have moved on; one that fails applies it event by event."""
+        rows = dict(zip((p.name for p in chosen), prepared, strict=True))
+
+        def apply(tx: Tx, projection: Projection[Any], done: int) -> None:
+            if done > after:
+                self._apply_afresh(office, events, tx, projection, done)
+            elif isinstance(written := rows[projection.name], Unprepared):
+                raise written.error
+            elif written is not None:
+                projection.write(tx, written)
+
+        self._advance(tx, office, chosen, after, events, apply, guarded=True, lock=False)
+
+    def _finish_office(
+        self, office: str, chosen: list[Projection[Any]], position: int, tx: Tx
+    ) -> None:
+        """Still excluding live consumers: what was recorded while the office was replayed (a
+        live consumer that applied it before the office was locked had its rows dropped)."""
+        store = self.backend.store(office)
+        while read := store.recorder.select_notifications(position + 1, tuning.BATCH):
+            events, failure = self._decode(store, read)
+            if events:
+                afresh = partial(self._apply_afresh, office, events)
+                self._advance(
+                    tx, office, chosen, position, events, afresh, guarded=True, lock=False
+                )
+            if failure is not None:
+                self._stop_all(tx, office, [p.name for p in chosen], failure, lock=False)
+                return
+            position = read[-1].id
