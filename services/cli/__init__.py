@@ -3,7 +3,7 @@ click, ``services.bootstrap`` (the platform), ``services.inputs`` and the comman
 
 A rule violation or bad input prints one line to stderr and exits non-zero; nothing is recorded.
 The group and the entry point live here; each area's commands live in a module of their own
-(``offices``, ``items``, ``calendar``, ``readside``, ``ops``), sharing ``common``.
+(``offices``, ``items``, ``calendar``, ``readside``, ``ops``, ``users``), sharing ``common``.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from services.bootstrap import Settings
-from services.cli import calendar, items, offices, ops, readside
+from services.cli import calendar, items, offices, ops, readside, users
 from services.cli.common import USER_ERRORS, Context
 from services.inputs import argument_problem
 
@@ -45,7 +45,7 @@ def cli(ctx: click.Context, data_dir: Path | None, database_url: str | None) -> 
     ctx.call_on_close(context.close)
 
 
-for _module in (offices, items, calendar, readside, ops):
+for _module in (offices, items, calendar, readside, ops, users):
     for _command in _module.COMMANDS:
         cli.add_command(_command)
 

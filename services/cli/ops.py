@@ -1,4 +1,4 @@
-"""Operating commands: the demo, serving, users, the deadline engine, the Kafka relay and
+"""Operating commands: the demo, serving, the deadline engine, the Kafka relay and
 workers, and the cross-office process manager's skipped relays."""
 
 from __future__ import annotations
@@ -10,8 +10,6 @@ from typing import Any
 
 import click
 
-from domain.users import USER_ROLES
-from domain.values import Actor
 from services.cli.common import DATE, Context, emit_json, json_option, office_option, pass_ctx
 from services.users import UserDirectory
 from services.views import plain
@@ -40,9 +38,12 @@ def run_command(c: Context, host: str, port: int) -> None:
     if not platform.registry.all():
         seed(platform, progress=True)
     tokens = seed_users(UserDirectory(platform.registry, platform.clock), demo_tokens_file(c))
-    click.echo(f"demo users (tokens kept in {demo_tokens_file(c)}):")
+    click.echo(f"demo users (kept in {demo_tokens_file(c)}): sign in at http://{host}:{port}/")
     for t in tokens:
-        click.echo(f"  {t['office']:14} {t['role']:10} {t['name']}\n      {t['token']}")
+        click.echo(
+            f"  {t['office']:14} {t['role']:10} {t['name']}\n"
+            f"      login {t['login']}  password {t['password']}\n      token {t['token']}"
+        )
     click.echo(
         f"try: curl -H 'Authorization: Bearer {tokens[1]['token']}' "
         f"http://{host}:{port}/api/v1/offices/state-council/items"
@@ -77,58 +78,6 @@ def serve(c: Context, host: str, port: int, workers: int, threads: int = 8) -> N
     c.close()  # each worker builds its own platform
     click.echo(f"serving on http://{host}:{port}/api/v1 (docs: http://{host}:{port}/api/v1/docs)")
     run_server(c.settings, host, port, workers, threads)
-
-
-# -- users -------------------------------------------------------------------------------
-@click.group()
-def users() -> None:
-    """API users and their tokens (only a hash of each token is kept)."""
-
-
-def directory(c: Context) -> UserDirectory:
-    return UserDirectory(c.platform.registry, c.platform.clock)
-
-
-@users.command("add")
-@office_option
-@click.option("--role", required=True, type=click.Choice(USER_ROLES))
-@click.option("--name", required=True, help="The person's name, e.g. 张三.")
-@click.option("--by", "by_user", default="cli", show_default=True, help="Who grants it.")
-@pass_ctx
-def users_add(c: Context, office: str, role: str, name: str, by_user: str) -> None:
-    """Grant access: prints the new token alone on stdout, once (the id goes to stderr)."""
-    user, token = directory(c).add(Actor(by_user, office, "admin"), office, role, name)
-    click.echo(f"user {user.id} ({user.office} {user.role} {user.name}); its token:", err=True)
-    click.echo(token)
-
-
-@users.command("revoke")
-@click.argument("user_id", metavar="ID")
-@click.option("--reason", required=True)
-@click.option("--by", "by_user", default="cli", show_default=True)
-@pass_ctx
-def users_revoke(c: Context, user_id: str, reason: str, by_user: str) -> None:
-    """Revoke a user's access at once, in every process."""
-    d = directory(c)
-    user = d.get(user_id)
-    d.revoke(Actor(by_user, user.office, "admin"), user_id, reason)
-    click.echo(f"revoked {user.id} ({user.office} {user.role} {user.name})")
-
-
-@users.command("list")
-@click.option("--office", default=None, help="Only this office's users.")
-@json_option
-@pass_ctx
-def users_list(c: Context, office: str | None, as_json: bool) -> None:
-    """Users (never their tokens)."""
-    found = directory(c).list(office)
-    if as_json:
-        emit_json([u.to_dict() for u in found])
-        return
-    for u in found:
-        click.echo(
-            f"{u.id}  {u.office:14} {u.role:10} {u.name}" + ("  (revoked)" if u.revoked else "")
-        )
 
 
 @click.group("deadlines")
@@ -288,7 +237,6 @@ COMMANDS = [
     demo_command,
     run_command,
     serve_command,
-    users,
     deadlines,
     relay_group,
     worker_group,

@@ -25,6 +25,7 @@ from services.demo.documents import business_environment, chengdu_circular, safe
 from services.demo.instructions import coal_mine_instruction, gansu_river
 from services.demo.meetings import employment_meeting, sichuan_rectification
 from services.demo.story import OFFICES, DemoClock, Story, Summary, demo_id
+from services.passwords import generated_password
 from services.users import UserDirectory
 
 __all__ = ["OFFICES", "seed", "seed_users"]
@@ -84,16 +85,29 @@ DEMO_USERS: list[tuple[str, str, str]] = [
 
 
 def seed_users(users: UserDirectory, tokens_file: Path) -> list[dict[str, str]]:
-    """Demo users, once. Their tokens are kept in ``tokens_file`` (demo only: a real
-    deployment hands each token to its holder and keeps nothing but the hash)."""
-    if tokens_file.exists():
-        kept: list[dict[str, str]] = json.loads(tokens_file.read_text(encoding="utf-8"))
-        return kept
+    """Demo users, once, each with an API token and a login and password for the screens
+    (login ``OFFICE-ROLE``). Kept in ``tokens_file`` (demo only: a real deployment hands each
+    secret to its holder and keeps nothing but the hashes). Demo users seeded before logins
+    existed are given one."""
     admin = Actor("demo", "state-council", "admin", channel="demo")
-    seeded = []
-    for office, role, name in DEMO_USERS:
-        user, token = users.add(admin, office, role, name)
-        seeded.append({"office": office, "role": role, "name": name, "id": user.id, "token": token})
+    seeded: list[dict[str, str]] = (
+        json.loads(tokens_file.read_text(encoding="utf-8")) if tokens_file.exists() else []
+    )
+    if not seeded:
+        for office, role, name in DEMO_USERS:
+            login, password = f"{office}-{role}", generated_password()
+            user, token = users.add(admin, office, role, name, login, password)
+            seeded.append(
+                {"office": office, "role": role, "name": name, "id": user.id, "token": token}
+                | {"login": login, "password": password}
+            )
+    for entry in seeded:
+        if "login" not in entry:
+            entry["login"], entry["password"] = (
+                f"{entry['office']}-{entry['role']}",
+                generated_password(),
+            )
+            users.give_login(admin, entry["id"], entry["login"], entry["password"])
     tokens_file.parent.mkdir(parents=True, exist_ok=True)
     tokens_file.write_text(json.dumps(seeded, ensure_ascii=False, indent=2), encoding="utf-8")
     tokens_file.chmod(0o600)

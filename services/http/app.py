@@ -6,7 +6,8 @@ The factory wires one platform into one app: configuration, the OpenAPI document
 offline docs page, error handling (``errors.from_exception``: one JSON shape, never a stack
 trace), the checks every request passes first (``guard``: input no store could hold;
 ``idempotency``: keys and their leases), and the blueprints, one per area: ``offices``,
-``items``, ``readside``, ``public``. The views live there and only translate.
+``items``, ``readside``, ``public``. The views live there and only translate. The people's
+screens (``services.web``) join the same app.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from services.http.offices import offices
 from services.http.public import health, public
 from services.http.readside import reads
 from services.users import UserDirectory
+from services.web import init_web
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +86,13 @@ def create_app(platform: Platform, users: UserDirectory | None = None) -> Flask:
     app.teardown_request(free_key)
     for blueprint in (health, public, offices, items, reads, admin):
         api.register_blueprint(blueprint)
+    init_web(app, platform, context_of(app).users)
     return app
+
+
+def context_of(app: Flask) -> ApiContext:
+    found: ApiContext = app.extensions["ducha"]
+    return found
 
 
 def swagger_assets(name: str) -> Response:

@@ -1,11 +1,11 @@
 """Input that no part of the platform could store or parse is refused before a view runs. May
 import: the standard library, Flask and the domain's values.
 
-Every path segment, query parameter and JSON body is checked once, whatever the route: text
-must be storable everywhere (no NUL, no other C0 control but tab, newline and carriage return,
-no lone surrogate: ``domain.values.text_problem``), JSON may not nest deeper than
-``MAX_DEPTH`` nor hold integers beyond 64 bits. Each problem is answered 422 naming the field.
-The schemas then check meaning (types, ranges, choices) as before.
+Every path segment, query parameter, form field (the screens) and JSON body is checked once,
+whatever the route: text must be storable everywhere (no NUL, no other C0 control but tab,
+newline and carriage return, no lone surrogate: ``domain.values.text_problem``), JSON may not
+nest deeper than ``MAX_DEPTH`` nor hold integers beyond 64 bits. Each problem is answered 422
+naming the field. The schemas then check meaning (types, ranges, choices) as before.
 """
 
 from __future__ import annotations
@@ -43,6 +43,11 @@ def check_request(request: Request) -> None:
         _check_text(name, name)
         for value in values:
             _check_text(name, value)
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        for name, values in request.form.lists():
+            _check_text(name, name)
+            for value in values:
+                _check_text(name, value)
     if request.is_json and request.content_length != 0:
         for field, value in _leaves(load_body(request.get_data()), ""):
             if isinstance(value, str):

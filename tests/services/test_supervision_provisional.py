@@ -192,7 +192,13 @@ def test_the_notice_recomputes_open_provisional_deadlines_as_events(
             assert (view.deadline, view.deadline_provisional) == (date(2027, 3, 4), False)
             event = s.history(office, record)[-1]
             assert event.type == "DeadlineRecomputed"
-            assert event.actor == {"user_id": "calendar", "office": office, "role": "system"}
+            assert event.actor == {
+                "user_id": "calendar",
+                "office": office,
+                "role": "system",
+                "channel": "",  # the platform's own engines have no channel
+                "os_user": "",
+            }
             assert (event.data["old_deadline"], event.data["new_deadline"]) == (
                 "2027-03-05",
                 "2027-03-04",

@@ -1,0 +1,42 @@
+"""工作台: the counters and open records of the signed-in person's office, and only theirs."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from tests.http.conftest import assign_down
+from tests.scenario import new_item, person
+from tests.web.conftest import Screens
+
+
+def counter(page: str, label: str) -> int:
+    found = re.search(rf'<span class="n">(\d+)</span> {label}<', page)
+    assert found, label
+    return int(found.group(1))
+
+
+def test_the_desk_counts_what_the_office_has_to_do(screens: Screens) -> None:
+    s = screens.api.platform.supervision
+    gansu = person("gansu", "supervisor")
+    late = s.register_item(
+        gansu,
+        "gansu",
+        new_item("逾期的事项", issued_on=date(2026, 2, 2), deadline=date(2026, 2, 27)),
+    )
+    soon = s.register_item(gansu, "gansu", new_item("临期的事项", deadline=date(2026, 3, 4)))
+    later = s.register_item(gansu, "gansu", new_item("从容的事项", deadline=date(2026, 6, 30)))
+    assign_down(screens.api, "gansu", str(later.id), "baiyin")
+    s.register_item(person("sichuan", "supervisor"), "sichuan", new_item("四川的事项"))
+
+    page = screens.signed_in("gansu", "clerk").get("/desk").text
+    assert counter(page, "逾期") == 1 and counter(page, "临期") == 1
+    assert counter(page, "待办理") == 3 and counter(page, "待签收") == 0
+    rows = re.findall(r"<td>([^<]+)<br>", page)
+    assert rows == ["逾期的事项", "临期的事项", "从容的事项"]  # red, then yellow, then green
+    assert "红灯：逾期" in page and "黄灯：临期" in page  # colour and words
+    assert "四川的事项" not in page and str(late.id) not in page and soon.title in page
+
+    baiyin = screens.signed_in("baiyin", "clerk").get("/desk").text
+    assert counter(baiyin, "待签收") == 1 and "从容的事项" in baiyin
+    assert "逾期的事项" not in baiyin
