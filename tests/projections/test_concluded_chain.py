@@ -173,3 +173,34 @@ def test_the_cli_lists_skipped_relays_at_both_ends(
         cli(settings, monkeypatch, capsys, "liaison", "skipped", "--office", "gansu", "--json")
     )
     assert [(r["side"], r["target_record"]) for r in rows] == [("waiting on us", ids["gansu"])]
+
+
+def test_a_skips_table_made_before_gains_its_new_columns(ducha: Platform) -> None:
+    from services.liaison import SKIPS_DDL, SkippedRelays
+
+    with ducha.read.transaction() as tx:  # the table as an older release made it, with a row
+        tx.execute("DROP TABLE relay_skips")
+        tx.execute(SKIPS_DDL)
+        tx.execute(
+            "INSERT INTO relay_skips (office, position, target, event_type, reason) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (SC, 7, "gansu", "Urged", "office 'gansu' is retired"),
+        )
+    skips = SkippedRelays(ducha.read)
+    SkippedRelays(ducha.read)  # evolving it again changes nothing
+    (old,) = skips.list("gansu")
+    assert old == {
+        "office": SC,
+        "position": 7,
+        "target": "gansu",
+        "event_type": "Urged",
+        "reason": "office 'gansu' is retired",
+        "record_id": "",
+        "target_record": "",
+        "at": "",
+        "side": "waiting on us",
+    }
+    ids = matter(ducha)  # and new rows are kept whole alongside
+    ducha.supervision.act(person(SC, "leader"), SC, ids["item"], "reopen", reason="反弹")
+    ducha.supervision.act(person(SC, "supervisor"), SC, ids["item"], "urge", message="快")
+    assert [r["target_record"] for r in ducha.skipped.list("gansu")] == ["", ids["gansu"]]
