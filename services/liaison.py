@@ -53,6 +53,7 @@ DOWN: Final[dict[str, tuple[str, tuple[str, ...]]]] = {
     "Escalated": ("escalate", ("to", "reason", "provisional")),
     "Commended": ("commend", ("reason",)),
     "RectificationOrdered": ("order-rectification", ("requirements", "deadline")),
+    "RectificationAccepted": ("accept-rectification", ("comment",)),
 }
 """Decision event → (action on the child's task, fields carried over)."""
 ENDS: Final = ("Closed", "Concluded")

@@ -204,3 +204,21 @@ def test_a_skips_table_made_before_gains_its_new_columns(ducha: Platform) -> Non
     ducha.supervision.act(person(SC, "leader"), SC, ids["item"], "reopen", reason="反弹")
     ducha.supervision.act(person(SC, "supervisor"), SC, ids["item"], "urge", message="快")
     assert [r["target_record"] for r in ducha.skipped.list("gansu")] == ["", ids["gansu"]]
+
+
+def test_rectification_still_travels_down_and_up_before_the_end(ducha: Platform) -> None:
+    """Only the end changed: ordering and accepting rectification still reach the task."""
+    s = ducha.supervision
+    item = s.register_item(person(SC, "supervisor"), SC, new_item()).id
+    s.act(person(SC, "supervisor"), SC, item, "assign", assignees=[lead("gansu")])
+    task = task_of(SC, item, "gansu")
+    s.act(person("gansu"), "gansu", task, "acknowledge")
+    s.act(person(SC, "leader"), SC, item, "order-rectification", requirements="限期整改")
+    assert s.get("gansu", task).rectification == "ordered"
+    s.act(person("gansu"), "gansu", task, "report-rectification", text="已整改")
+    assert s.get(SC, item).rectification == "reported"
+    s.act(person(SC, "leader"), SC, item, "accept-rectification", comment="通过")
+    assert s.get("gansu", task).rectification == "accepted"
+    s.act(person(SC, "leader"), SC, item, "close", reason="撤销", leader_closure=True)
+    assert s.get("gansu", task).status == "concluded"
+    assert ducha.skipped.list(SC) == []
