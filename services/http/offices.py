@@ -143,8 +143,8 @@ def office_children(args: dict[str, Any], code: str) -> Any:
 @offices.doc(security=BEARER)
 def office_skipped(args: dict[str, Any], code: str) -> Any:
     """Skipped relays (工作联系未落实): relayed commands that did not apply to their target,
-    oldest first, each marked with the office's end: ``ours to relay`` (the office's own
-    event, not carried out below or above) or ``waiting on us`` (another office's event, not
+    oldest first, each marked with the office's end: "ours to relay" (the office's own
+    event, not carried out below or above) or "waiting on us" (another office's event, not
     carried out on this office's record).
 
     Roles: supervisor and leader of the office or of an office above it; admin (any office).
