@@ -15,6 +15,7 @@ from eventsourcing.domain import Aggregate
 
 from domain import errors
 from domain.assignment import Assignee, check_assignees
+from domain.lights import ENDED
 from domain.values import (
     FINDING_KINDS,
     Actor,
@@ -293,6 +294,21 @@ class Case(Aggregate):
             assert isinstance(aggregate, Case)
             aggregate.status = "closed"
 
+    class Concluded(Event):
+        """结办 (任务终结): a task ends because the matter it serves was closed above it,
+        whatever its own state. Recorded by the process manager, once per source event."""
+
+        reason: str
+        """``matter closed by OFFICE``."""
+        closed_by: str
+        """The office whose record was closed (the same all the way down the chain)."""
+        source: str = ""
+
+        def apply(self, aggregate: Aggregate) -> None:
+            assert isinstance(aggregate, Case)
+            aggregate.status = "concluded"
+            aggregate.concluded_by = self.closed_by
+
     class Reopened(Event):
         reason: str
 
@@ -363,6 +379,10 @@ class Case(Aggregate):
 
     # -- state shared by items and tasks ----------------------------------------------
     initial = "registered"
+    concludable = False
+    """Only a task is concluded from above (an item is closed by its own office)."""
+    concluded_by = ""
+    """The office whose closing concluded this task (a class default: older states lack it)."""
     follows_lead_completion = True
     """An item is complete when its lead office's completion is accepted; a task reports its
     own completion upward after reviewing its lead's (``assignee=`` decisions)."""
@@ -789,7 +809,25 @@ class Case(Aggregate):
             reported_at=reported_at,
         )
 
+    def conclude(self, actor: Actor, at: datetime, closed_by: str, source: str = "") -> None:
+        """End this task because ``closed_by`` closed the matter above it, whatever its state.
+        A task that has already ended (closed or concluded) stays as it is; once per source."""
+        if not self.concludable:
+            raise errors.NotConcludableError()
+        if self.already_applied(source) or self.status in ENDED:
+            return
+        closed_by = require_text("closed_by", closed_by, 200)
+        self.trigger_event(
+            self.Concluded,
+            timestamp=at,
+            actor=actor,
+            reason=f"matter closed by {closed_by}",
+            closed_by=closed_by,
+            source=source,
+        )
+
     def reopen(self, actor: Actor, at: datetime, reason: str) -> None:
+        self.check_not_concluded()
         if self.status != "closed":
             raise errors.NotClosedError()
         self.trigger_event(
@@ -827,8 +865,14 @@ class Case(Aggregate):
         self.check_work_open()
 
     def check_not_closed(self) -> None:
+        """Not closed, and (a task) not concluded: both end the work for good."""
+        self.check_not_concluded()
         if self.status == "closed":
             raise errors.ItemClosedError()
+
+    def check_not_concluded(self) -> None:
+        if self.status == "concluded":
+            raise errors.TaskConcludedError(self.concluded_by)
 
     def check_work_open(self) -> None:
         """Work is pending: not closed and no completion accepted yet."""
@@ -934,7 +978,7 @@ class Case(Aggregate):
 
     def follow_lead(self, report: Case.ReportReceived) -> None:
         """The lead office's reports move this record as if made here (on receipt)."""
-        if self.status == "closed":
+        if self.status in ENDED:
             return
         if report.kind == "acknowledged" and self.acknowledged_at is None:
             self.acknowledged_at = report.timestamp

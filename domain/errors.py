@@ -141,6 +141,22 @@ class NotClosedError(DomainError):
         super().__init__("only a closed item can be reopened")
 
 
+class TaskConcludedError(DomainError):
+    """The task ended because the matter it serves was closed above it (结办)."""
+
+    def __init__(self, closed_by: str) -> None:
+        super().__init__(
+            f"the task was concluded: the matter was closed by '{closed_by}'; "
+            "nothing more can be done on it"
+        )
+        self.closed_by = closed_by
+
+
+class NotConcludableError(DomainError):
+    def __init__(self) -> None:
+        super().__init__("only a task is concluded from above; an item is closed by its own office")
+
+
 class PublicationStateError(DomainError):
     """Publishing what is published, or unpublishing what is not."""
 

@@ -9,6 +9,9 @@ from domain.values import WorkingCalendar
 
 AWAITING_WORK: Final = ("registered", "received", "acknowledged", "in_progress")
 """Statuses in which the work is still due (no completion reported, not closed)."""
+ENDED: Final = ("closed", "concluded")
+"""Statuses in which a record's work has ended for good: closed by its office (销号), or a
+task concluded because the matter was closed above it (结办). Never due, never urged."""
 YELLOW_WORKING_DAYS: Final = 3
 
 

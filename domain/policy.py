@@ -52,6 +52,10 @@ ALLOWED: Final[dict[str, frozenset[str]]] = {
 AUDIT_READERS: Final = frozenset({"supervisor", "leader", "auditor"})
 """Who may read an office's audit trail (an auditor: across the subtree granted)."""
 
+SKIPPED_READERS: Final = frozenset({"supervisor", "leader", "admin"})
+"""Who may read an office's skipped relays: its supervisors and leaders, and those of the
+offices above it (who must act on them); an admin, any office's."""
+
 
 def may(role: str, action: str) -> bool:
     return action in ALLOWED.get(role, frozenset())

@@ -18,6 +18,7 @@ class Task(Case):
     """Created from the parent's ``Assigned``; the parent office decides on its reports."""
 
     initial = "received"
+    concludable = True
     follows_lead_completion = False
 
     class Received(Aggregate.Created):

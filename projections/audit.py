@@ -51,6 +51,8 @@ def utc(instant: datetime) -> str:
 
 
 DATE_FIELDS = ("new_deadline", "deadline")
+PREFIXES = {"Concluded": "上级已办结，任务终结："}
+"""What a summary opens with, for events its fields alone say too little about."""
 
 Row = tuple[Any, ...]
 
@@ -83,7 +85,7 @@ def summarize(event: Any) -> str:
     parts = []
     for field in plan.texts:
         if value := getattr(event, field):
-            parts.append(str(value))
+            parts.append(PREFIXES.get(event.__class__.__name__, "") + str(value))
             break
     for field in plan.dates:
         if value := getattr(event, field):

@@ -5,7 +5,8 @@ For each office's records still awaiting work (per the items projection): at **y
 office, if the office's policy escalates and its grace (working days) has passed. Its events
 have actor ``system`` and carry the source ``deadline:<deadline>:<level>``, so each happens
 once per (record, deadline, level): running twice changes nothing, and a new deadline
-(an extension) may be urged again.
+(an extension) may be urged again. A closed record or a concluded task (结办: its matter was
+closed above it) is never urged or escalated: it is not awaiting work, and the domain refuses.
 
 It never stops for lack of holiday data: a judgement that rests on the provisional calendar
 (the record's deadline is provisional, or the days it counted fall in a year whose notice is

@@ -11,8 +11,14 @@ into commands on the *other* office's records, keyed by the source event's ident
   rectification reports are recorded on its parent record as received (``ReportReceived``).
 - Down again: the parent's own decisions reach its children's tasks: accepting or returning
   a completion (the lead's task), granting or denying an extension (the asking office's task),
-  urging, escalating, commending, ordering or accepting rectification and closing (every
-  office assigned). Decisions that were themselves relayed from above are not passed further.
+  urging, escalating, commending, ordering or accepting rectification (every office
+  assigned). Decisions that were themselves relayed from above are not passed further.
+- The end (结办): when a record is ``Closed`` or ``Concluded``, every task assigned from it is
+  concluded, whatever its state (``Concluded``, "matter closed by OFFICE"), and each of those
+  concludes its own tasks in turn: down the whole chain.
+
+A command that no longer applies to its target is kept as a *skipped relay* (``relay_skips``),
+listed for both ends: the office whose event it was, and the office that must act on it.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from domain.values import Actor
 from projections.readstore import ReadStore
 from projections.runner import Envelope, ProcessManager
 from services.errors import ConflictError
+from services.inputs import china_time
 from services.supervision import SupervisionService
 
 UP: Final = {
@@ -47,11 +54,13 @@ DOWN: Final[dict[str, tuple[str, tuple[str, ...]]]] = {
     "Commended": ("commend", ("reason",)),
     "RectificationOrdered": ("order-rectification", ("requirements", "deadline")),
     "RectificationAccepted": ("accept-rectification", ("comment",)),
-    "Closed": ("close", ("reason", "leader_closure")),
 }
 """Decision event → (action on the child's task, fields carried over)."""
+ENDS: Final = ("Closed", "Concluded")
+"""A record's events that conclude every task assigned from it (its own or relayed)."""
 
-Skipped = Callable[[Envelope, str, str], None]
+Skipped = Callable[[Envelope, str, str, str], None]
+"""Called with (envelope, target office, target record, reason)."""
 RETRIES = 5
 
 SKIPS_DDL = """
@@ -64,6 +73,18 @@ CREATE TABLE IF NOT EXISTS relay_skips (
     PRIMARY KEY (office, position, target)
 )
 """
+ADDED_COLUMNS: Final = ("record_id", "target_record", "at")
+"""Columns added since the table was first made: the source record, the target record, and
+when the source event happened (China time); empty in rows recorded before."""
+SKIPS_INDEX = "CREATE INDEX IF NOT EXISTS relay_skips_by_target ON relay_skips (target, position)"
+COLUMNS_SQL = {
+    "sqlite": "SELECT name FROM pragma_table_info('relay_skips')",
+    "postgres": "SELECT column_name AS name FROM information_schema.columns "
+    "WHERE table_schema = current_schema() AND table_name = 'relay_skips'",
+}
+OURS, THEIRS = "ours to relay", "waiting on us"
+"""Which end of a skipped relay an office is: its event was not carried out over there, or
+another office's event was not carried out on its record."""
 
 
 class SkippedRelays:  # the name of what it keeps (relay_skips), as stored
@@ -72,20 +93,50 @@ class SkippedRelays:  # the name of what it keeps (relay_skips), as stored
     def __init__(self, read: ReadStore) -> None:
         self.read = read
         read.ensure(SKIPS_DDL)
+        self._add_columns()
+        read.ensure(SKIPS_INDEX)
 
-    def record(self, envelope: Envelope, target: str, reason: str) -> None:
+    def _add_columns(self) -> None:
+        """Evolve a table made before: add the missing columns (on SQLite and PostgreSQL)."""
+        with self.read.transaction() as tx:
+            if self.read.dialect == "postgres":  # processes starting at once: one at a time
+                tx.execute("SELECT pg_advisory_xact_lock(?)", (0x0D0C4B,))
+            have = {row["name"] for row in tx.all(COLUMNS_SQL[self.read.dialect])}
+            for name in ADDED_COLUMNS:
+                if name not in have:
+                    tx.execute(
+                        f"ALTER TABLE relay_skips ADD COLUMN {name} TEXT NOT NULL DEFAULT ''"
+                    )
+
+    def record(self, envelope: Envelope, target: str, target_record: str, reason: str) -> None:
+        event = envelope.event
         with self.read.transaction() as tx:
             tx.execute(
-                "INSERT INTO relay_skips (office, position, target, event_type, reason) "
-                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (office, position, target) DO NOTHING",
-                (envelope.office, envelope.position, target, type(envelope.event).__name__, reason),
+                "INSERT INTO relay_skips (office, position, target, event_type, reason, "
+                "record_id, target_record, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (office, position, target) DO NOTHING",
+                (
+                    envelope.office,
+                    envelope.position,
+                    target,
+                    type(event).__name__,
+                    reason,
+                    str(event.originator_id),
+                    target_record,
+                    china_time(event.timestamp),
+                ),
             )
 
     def list(self, office: str) -> list[dict[str, Any]]:
-        """The skipped relays of events recorded in ``office``, oldest first."""
-        return self.read.all(
-            "SELECT * FROM relay_skips WHERE office = ? ORDER BY position", (office,)
+        """The skipped relays ``office`` is at either end of, oldest first (by the source
+        event's time): its own events not carried out elsewhere (``side`` "ours to relay"),
+        and others' events not carried out on its records ("waiting on us")."""
+        rows = self.read.all(
+            "SELECT * FROM relay_skips WHERE office = ? OR target = ? "
+            "ORDER BY at, office, position, target",
+            (office, office),
         )
+        return [{**row, "side": OURS if row["office"] == office else THEIRS} for row in rows]
 
 
 class Liaison(ProcessManager):
@@ -100,7 +151,10 @@ class Liaison(ProcessManager):
     def concerns(self, event: Any) -> bool:
         name = type(event).__name__
         return (
-            name == "Assigned" or name in UP or (name in DOWN and not getattr(event, "source", ""))
+            name == "Assigned"
+            or name in UP
+            or name in ENDS
+            or (name in DOWN and not getattr(event, "source", ""))
         )
 
     def handle(self, envelope: Envelope) -> None:
@@ -112,6 +166,8 @@ class Liaison(ProcessManager):
             self._assign_down(envelope, event)
         elif isinstance(state, Task) and name in UP:
             self._report_up(envelope, state, UP[name])
+        elif name in ENDS:
+            self._conclude_down(envelope, state)
         elif name in DOWN and not getattr(event, "source", ""):
             self._decide_down(envelope, state, *DOWN[name])
 
@@ -119,9 +175,11 @@ class Liaison(ProcessManager):
         for assignee in event.assignees:
             if assignee.kind == "office":
                 target = assignee.target
+                task_id = Task.create_id(envelope.office, str(event.originator_id), target)
                 self._retrying(  # an office retired meanwhile: a skipped relay, not a stop
                     envelope,
                     target,
+                    str(task_id),
                     lambda target=target: self.service.receive_assignment(  # type: ignore[misc]
                         Actor("process-manager", target, "system"),
                         target,
@@ -136,6 +194,7 @@ class Liaison(ProcessManager):
         self._retrying(
             envelope,
             task.parent_office,
+            task.parent_id,
             lambda: self.service.relay_report(
                 event.actor,
                 task.parent_office,
@@ -161,8 +220,27 @@ class Liaison(ProcessManager):
             self._retrying(
                 envelope,
                 office,
+                task_id,
                 lambda office=office, task_id=task_id: self.service.act(  # type: ignore[misc]
                     event.actor, office, task_id, action, None, source=envelope.source, **params
+                ),
+            )
+
+    def _conclude_down(self, envelope: Envelope, record: Case) -> None:
+        """Conclude every task assigned from ``record`` (as assigned when it ended), naming
+        the office that closed the matter: this record's, or the one its own end names."""
+        event = envelope.event
+        closed_by = event.closed_by if isinstance(event, Case.Concluded) else envelope.office
+        for office in record.office_assignees:
+            task_id = Task.create_id(envelope.office, str(record.id), office)
+            if not self.service.exists(office, task_id):
+                continue  # never received (that assignment was a skipped relay): nothing ends
+            self._retrying(
+                envelope,
+                office,
+                str(task_id),
+                lambda office=office, task_id=task_id: self.service.conclude(  # type: ignore[misc]
+                    office, str(task_id), closed_by, envelope.source
                 ),
             )
 
@@ -178,9 +256,11 @@ class Liaison(ProcessManager):
             return []  # the record's own extension: nobody below asked for it
         return record.office_assignees
 
-    def _retrying(self, envelope: Envelope, target: str, effect: Callable[[], object]) -> None:
+    def _retrying(
+        self, envelope: Envelope, target: str, record: str, effect: Callable[[], object]
+    ) -> None:
         """Conflicts are retried (the effect is idempotent); a decision that no longer applies
-        to the target (say, its task was closed meanwhile) is recorded as skipped."""
+        to the target (say, its task was concluded meanwhile) is recorded as skipped."""
         for attempt in range(RETRIES):
             try:
                 effect()
@@ -189,5 +269,5 @@ class Liaison(ProcessManager):
                 if attempt == RETRIES - 1:
                     raise
             except DomainError as e:
-                self.skipped(envelope, target, str(e))
+                self.skipped(envelope, target, record, str(e))
                 return

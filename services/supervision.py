@@ -177,6 +177,16 @@ class SupervisionService:
             case.receive_report(actor, self.clock(), **report)
         return self._view(case)
 
+    def conclude(self, office: str, task_id: str, closed_by: str, source: str) -> CaseView:
+        """End ``office``'s task because ``closed_by`` closed the matter above it (结办):
+        ``Concluded`` by the system actor ``process-manager``, once per ``source``; a task
+        already closed or concluded is left as it is (the process manager's call)."""
+        self._active_store(office)
+        actor = Actor("process-manager", office, "system")
+        with self._changing(office, task_id, None) as case:
+            case.conclude(actor, self.clock(), closed_by, source)
+        return self._view(case)
+
     def recompute_deadline(
         self, office: str, record_id: str, reason: str, notice: str = ""
     ) -> CaseView:

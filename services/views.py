@@ -12,6 +12,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.cases import Case
+from domain.lights import ENDED
 from domain.tasks import Task
 
 
@@ -204,4 +205,4 @@ def is_overdue(case: Case, today: date) -> bool:
     """Past the deadline with no completion reported by it (derived, never stored)."""
     if case.completion_reported_on is not None:
         return case.completion_reported_on > case.deadline
-    return case.status != "closed" and today > case.deadline
+    return case.status not in ENDED and today > case.deadline

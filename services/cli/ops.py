@@ -211,7 +211,11 @@ def print_skipped(c: Context, office: str, as_json: bool) -> None:
         emit_json(rows)
         return
     for r in rows:
-        click.echo(f"{r['position']:>6} {r['event_type']:22} → {r['target']}: {r['reason']}")
+        record = r["target_record"][:8] or "-"
+        click.echo(
+            f"{r['at'][:19] or '-':19}  {r['side']:13}  {r['office']}#{r['position']} "
+            f"{r['event_type']} → {r['target']} {record}: {r['reason']}"
+        )
 
 
 @liaison_group.command("skipped")
@@ -219,7 +223,9 @@ def print_skipped(c: Context, office: str, as_json: bool) -> None:
 @json_option
 @pass_ctx
 def liaison_skipped(c: Context, office: str, as_json: bool) -> None:
-    """Decisions of OFFICE that did not apply to a subordinate's task (kept for review)."""
+    """Relayed commands that did not apply, kept for review, at either end of OFFICE: its own
+    events not carried out on another office's record ('ours to relay'), and other offices'
+    events not carried out on its own ('waiting on us')."""
     print_skipped(c, office, as_json)
 
 

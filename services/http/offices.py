@@ -1,12 +1,14 @@
-"""Offices (机关): register and list them, their deadline policy, their users.
+"""Offices (机关): register and list them, their deadline policy, their users, and the
+skipped relays they are at either end of.
 
 Views only translate: check access, call one service, shape the answer. Imports the
-services and ``services.http.common``; never a store."""
+services, ``services.http.common`` and ``services.http.errors``; never a store."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from domain.policy import SKIPPED_READERS
 from services.http import schemas as s
 from services.http.common import (
     BASE,
@@ -19,6 +21,7 @@ from services.http.common import (
     platform,
     users,
 )
+from services.http.errors import ApiError
 from services.views import paginate
 
 # -- offices ------------------------------------------------------------------------
@@ -132,3 +135,24 @@ def office_children(args: dict[str, Any], code: str) -> Any:
     access().subtree(caller(), code)
     children = platform().registry.children(code)
     return paginate(children, args["page"], args["per_page"]).to_dict()
+
+
+@offices.route("/offices/<code>/skipped")
+@offices.arguments(s.Paging, location="query")
+@offices.response(200, s.SkippedPage)
+@offices.doc(security=BEARER)
+def office_skipped(args: dict[str, Any], code: str) -> Any:
+    """Skipped relays (工作联系未落实): relayed commands that did not apply to their target,
+    oldest first, each marked with the office's end: "ours to relay" (the office's own
+    event, not carried out below or above) or "waiting on us" (another office's event, not
+    carried out on this office's record).
+
+    Roles: supervisor and leader of the office or of an office above it; admin (any office).
+    """
+    user = caller()
+    access().subtree(user, code)
+    if user.role not in SKIPPED_READERS:
+        raise ApiError(403, f"a {user.role} may not read the skipped relays")
+    platform().registry.get(code)  # an admin asking for an unknown office: 404
+    rows = platform().skipped.list(code)
+    return paginate(rows, args["page"], args["per_page"]).to_dict()

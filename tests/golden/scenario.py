@@ -77,6 +77,16 @@ def every_event() -> list[Any]:
         executing_unit="白银市人民政府办公室",
     )
     task.close(Actor("leader-1", "gansu", "leader"), t, "撤销", True)
+    co = Task.receive(  # a co-executor's task, concluded when the matter was closed above it
+        actor=Actor("pm", "baiyin", "system"),
+        at=t,
+        office="baiyin",
+        parent_office="gansu",
+        parent_id=str(UUID(int=4)),
+        assignment=assigned,
+        executing_unit="白银市人民政府办公室",
+    )
+    co.conclude(Actor("process-manager", "baiyin", "system"), t, "gansu", f"gansu/{UUID(int=4)}/9")
     circular = Circular.issue(
         circular_id=UUID(int=2),
         actor=LEADER,
@@ -88,7 +98,13 @@ def every_event() -> list[Any]:
         commended=["白银市"],
         criticised=[],
     )
-    return [*events, *task.collect_events(), *circular.collect_events(), *provisional_events()]
+    return [
+        *events,
+        *task.collect_events(),
+        *circular.collect_events(),
+        *provisional_events(),
+        *co.collect_events(),
+    ]
 
 
 def provisional_events() -> list[Any]:

@@ -44,6 +44,7 @@ EVERY_EVENT_TYPE = {
         )
     ),
     "Task.Closed",
+    "Task.Concluded",
 }
 
 

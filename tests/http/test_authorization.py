@@ -99,6 +99,10 @@ def expected_read(kind: str, who: str, role: str) -> int:
         if not sees_items(who, role):
             return 404
         return 200 if role in ("supervisor", "leader", "auditor") else 403
+    if kind == "skipped":
+        if not sees_subtree(who, role):
+            return 404
+        return 200 if role in ("supervisor", "leader", "admin") else 403
     return 200 if sees_items(who, role) else 404  # items, item, history, tree
 
 
@@ -123,6 +127,7 @@ READS = {
     "rollup": "/api/v1/offices/gansu/rollup",
     "audit": "/api/v1/offices/gansu/audit",
     "circular": "/api/v1/offices/gansu/circular",
+    "skipped": "/api/v1/offices/gansu/skipped",
 }
 
 

@@ -77,12 +77,15 @@ def test_assignments_travel_down_and_reports_up_through_four_levels(ducha: Platf
     # The State Council accepts → the decision reaches gansu's task; then it closes the item.
     s.act(person("state-council", "leader"), "state-council", ids[0], "accept-completion")
     assert s.get("gansu", ids[1]).status == "completed"
+    # Closing the item concludes every task below it, down the chain (their work has ended).
     s.act(person("state-council", "leader"), "state-council", ids[0], "close", reason="办结")
-    assert s.get("gansu", ids[1]).status == "closed"
+    assert [s.get(o, i).status for o, i in zip(CHAIN[1:], ids[1:], strict=True)] == [
+        "concluded"
+    ] * 3
     # The county's completion reached the State Council's roll-up.
     rollup = ducha.views.rollup("state-council")
-    assert rollup["by_status"]["completed"] == 2  # pingchuan's and baiyin's tasks
-    assert rollup["by_status"]["closed"] == 2  # the item and gansu's task
+    assert rollup["completed"] == 4  # the item and every task: concluding keeps completions
+    assert rollup["by_status"] == {"closed": 1, "concluded": 3}
 
 
 def test_urging_and_extensions_reach_the_right_task(ducha: Platform) -> None:
@@ -182,7 +185,12 @@ def test_a_decision_that_no_longer_applies_is_kept_as_a_skipped_relay(ducha: Pla
     s.act(person("gansu"), "gansu", lead, "report-completion", text="完成")
     s.act(person("state-council", "leader"), "state-council", item.id, "accept-completion")
     s.act(person("state-council", "leader"), "state-council", item.id, "close", reason="办结")
-    assert s.get("gansu", lead).status == "closed"
-    (skip,) = ducha.skipped.list("state-council")
-    assert (skip["target"], skip["event_type"]) == ("sichuan", "Closed")
-    assert "accepted" in skip["reason"]  # sichuan's co-task had not completed
+    assert ducha.skipped.list("state-council") == []  # both tasks were concluded
+    s.act(person("state-council", "leader"), "state-council", item.id, "reopen", reason="反弹")
+    s.act(person("state-council", "supervisor"), "state-council", item.id, "urge", message="快")
+    skips = ducha.skipped.list("state-council")
+    assert [(k["target"], k["event_type"]) for k in skips] == [
+        ("gansu", "Urged"),
+        ("sichuan", "Urged"),
+    ]
+    assert "concluded" in skips[0]["reason"]  # a concluded task stays concluded

@@ -136,6 +136,12 @@ from services.http.schemas.offices import (
     PolicyIn as PolicyIn,
 )
 from services.http.schemas.offices import (
+    SkippedPage as SkippedPage,
+)
+from services.http.schemas.offices import (
+    SkippedRelayOut as SkippedRelayOut,
+)
+from services.http.schemas.offices import (
     UserCreated as UserCreated,
 )
 from services.http.schemas.offices import (

@@ -1,4 +1,4 @@
-"""Offices, their deadline policy and their users."""
+"""Offices, their deadline policy, their users, and their skipped relays."""
 
 from __future__ import annotations
 
@@ -72,3 +72,31 @@ class UserCreated(UserOut):
 
 
 UserList = page_of(UserOut, "UserList")
+
+
+# -- skipped relays -------------------------------------------------------------------------
+class SkippedRelayOut(ma.Schema):
+    office = f.String(required=True, metadata={"description": "Where the event was recorded"})
+    position = f.Integer(required=True, metadata={"description": "Its place in that log"})
+    record_id = f.String(required=True, metadata={"description": "The record it was on"})
+    event_type = f.String(required=True, metadata={"description": "e.g. Urged, Closed"})
+    target = f.String(required=True, metadata={"description": "The office it was relayed to"})
+    target_record = f.String(
+        required=True, metadata={"description": "The record there it did not apply to"}
+    )
+    reason = f.String(required=True, metadata={"description": "Why it did not apply"})
+    at = f.String(
+        required=True,
+        metadata={"description": "When the event happened, China time (empty: not kept)"},
+    )
+    side = f.String(
+        required=True,
+        validate=v.OneOf(("ours to relay", "waiting on us")),
+        metadata={
+            "description": "'ours to relay': this office's event; "
+            "'waiting on us': another office's event, on this office's record"
+        },
+    )
+
+
+SkippedPage = page_of(SkippedRelayOut, "SkippedPage")
