@@ -124,7 +124,8 @@ def items_show(
 @items.command("list")
 @office_option
 @click.option(
-    "--status", type=click.Choice([*AWAITING_WORK, "completion_reported", "completed", "closed"])
+    "--status",
+    type=click.Choice([*AWAITING_WORK, "completion_reported", "completed", "closed", "concluded"]),
 )
 @click.option("--light", "light_", type=click.Choice(["green", "yellow", "red"]))
 @click.option("--source-kind", type=click.Choice(SOURCE_KINDS))
