@@ -25,6 +25,8 @@ TABLE = Table(
         ("actor_office", "TEXT"),
         ("actor_role", "TEXT"),
         ("summary", "TEXT"),
+        ("actor_channel", "TEXT"),
+        ("actor_os_user", "TEXT"),
     ),
     key=("office", "position"),
 )
@@ -113,12 +115,18 @@ def audit_row(envelope: Envelope, record_id: str) -> Row:
         actor.office,
         actor.role,
         summarize(event),
+        actor.channel,
+        actor.os_user,
     )
 
 
 class AuditProjection(Projection[list[Row]]):
     name = "audit"
     ddl = DDL
+    added_columns = (
+        ("audit", "actor_channel", "TEXT NOT NULL DEFAULT ''"),
+        ("audit", "actor_os_user", "TEXT NOT NULL DEFAULT ''"),
+    )
 
     def prepare(self, batch: Batch) -> list[Row]:
         ids: dict[UUID, str] = {}  # each record's id as text, made once per batch

@@ -77,11 +77,6 @@ ADDED_COLUMNS: Final = ("record_id", "target_record", "at")
 """Columns added since the table was first made: the source record, the target record, and
 when the source event happened (China time); empty in rows recorded before."""
 SKIPS_INDEX = "CREATE INDEX IF NOT EXISTS relay_skips_by_target ON relay_skips (target, position)"
-COLUMNS_SQL = {
-    "sqlite": "SELECT name FROM pragma_table_info('relay_skips')",
-    "postgres": "SELECT column_name AS name FROM information_schema.columns "
-    "WHERE table_schema = current_schema() AND table_name = 'relay_skips'",
-}
 OURS, THEIRS = "ours to relay", "waiting on us"
 """Which end of a skipped relay an office is: its event was not carried out over there, or
 another office's event was not carried out on its record."""
@@ -93,20 +88,8 @@ class SkippedRelays:  # the name of what it keeps (relay_skips), as stored
     def __init__(self, read: ReadStore) -> None:
         self.read = read
         read.ensure(SKIPS_DDL)
-        self._add_columns()
+        read.add_columns("relay_skips", [(n, "TEXT NOT NULL DEFAULT ''") for n in ADDED_COLUMNS])
         read.ensure(SKIPS_INDEX)
-
-    def _add_columns(self) -> None:
-        """Evolve a table made before: add the missing columns (on SQLite and PostgreSQL)."""
-        with self.read.transaction() as tx:
-            if self.read.dialect == "postgres":  # processes starting at once: one at a time
-                tx.execute("SELECT pg_advisory_xact_lock(?)", (0x0D0C4B,))
-            have = {row["name"] for row in tx.all(COLUMNS_SQL[self.read.dialect])}
-            for name in ADDED_COLUMNS:
-                if name not in have:
-                    tx.execute(
-                        f"ALTER TABLE relay_skips ADD COLUMN {name} TEXT NOT NULL DEFAULT ''"
-                    )
 
     def record(self, envelope: Envelope, target: str, target_record: str, reason: str) -> None:
         event = envelope.event

@@ -34,7 +34,9 @@ def test_every_event_the_cli_records_names_the_channel_and_the_os_user(run: Run)
         "os_user": getpass.getuser(),  # who really ran it
     }
     offices = run.json("audit", "trail", "--office", "gansu")
-    assert offices["items"][0]["actor_user"] == "张三"
+    entry = offices["items"][0]
+    assert (entry["actor_user"], entry["actor_channel"]) == ("张三", "cli")
+    assert entry["actor_os_user"] == getpass.getuser()
 
 
 def test_the_same_reference_twice_is_refused_with_the_first_item_shown(run: Run) -> None:

@@ -324,6 +324,14 @@ def dead_letter_filter(
     return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
 
 
+COLUMNS_SQL = {
+    "sqlite": "SELECT name FROM pragma_table_info(?)",
+    "postgres": "SELECT column_name AS name FROM information_schema.columns "
+    "WHERE table_schema = current_schema() AND table_name = ?",
+}
+"""The columns a table has, by dialect."""
+
+
 class ReadStore(ABC):
     """A database of read models, shared by every office's projections."""
 
@@ -338,6 +346,20 @@ class ReadStore(ABC):
             for statement in ddl.split(";"):
                 if statement.strip():
                     tx.execute(statement)
+
+    def add_columns(self, table: str, columns: Sequence[tuple[str, str]]) -> None:
+        """Evolve ``table`` made by an earlier version: add each ``(name, definition)`` column
+        it lacks (a definition with a default, e.g. ``TEXT NOT NULL DEFAULT ''``: rows
+        written before hold the default until the table is rebuilt)."""
+        with self.transaction() as tx:
+            self._serialize_ddl(tx)
+            have = {row["name"] for row in tx.all(COLUMNS_SQL[self.dialect], (table,))}
+            for name, definition in columns:
+                if name not in have:
+                    tx.execute(f"ALTER TABLE {table} ADD COLUMN {name} {definition}")
+
+    def _serialize_ddl(self, tx: Tx) -> None:  # noqa: B027 - SQLite's writer lock suffices
+        """Let one process at a time change the schema (PostgreSQL: an advisory lock)."""
 
     def all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         with self.transaction() as tx:

@@ -149,7 +149,10 @@ class PostgresReadStore(ReadStore):
     def ensure(self, ddl: str) -> None:
         """DDL under an advisory lock: several processes may start at once (DESIGN §6.5)."""
         with self.transaction() as tx:
-            tx.execute("SELECT pg_advisory_xact_lock(?)", (0x0D0C4B,))
+            self._serialize_ddl(tx)
             for statement in ddl.split(";"):
                 if statement.strip():
                     tx.execute(statement)
+
+    def _serialize_ddl(self, tx: Tx) -> None:
+        tx.execute("SELECT pg_advisory_xact_lock(?)", (0x0D0C4B,))

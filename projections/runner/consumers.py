@@ -64,6 +64,8 @@ class Consumers:
         self._draining = False
         for projection in projections:
             read.ensure(projection.ddl)
+            for table, column, definition in projection.added_columns:
+                read.add_columns(table, [(column, definition)])
 
     @property
     def consumers(self) -> list[str]:

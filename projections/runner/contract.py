@@ -60,6 +60,9 @@ Prepared = TypeVar("Prepared")
 class Projection(ABC, Generic[Prepared]):
     name: str
     ddl: str
+    added_columns: tuple[tuple[str, str, str], ...] = ()
+    """``(table, column, definition)`` added since ``ddl`` first made its tables: a table made
+    by an earlier version gains them when the projection starts."""
 
     @abstractmethod
     def prepare(self, batch: Batch) -> Prepared:

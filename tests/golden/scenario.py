@@ -21,6 +21,7 @@ from domain.cases import Case
 from domain.circulars import Circular
 from domain.offices import Office
 from domain.tasks import Task
+from domain.users import Login, User
 from domain.values import Actor
 from services.calendar import GovernmentCalendar, YearData
 from services.stores import TenantStore
@@ -104,7 +105,20 @@ def every_event() -> list[Any]:
         *circular.collect_events(),
         *provisional_events(),
         *co.collect_events(),
+        *user_events(),
     ]
+
+
+def user_events() -> list[Any]:
+    """A person given access by an operator on the command line (the actor with its channel
+    and operating-system user), a login and password for the screens, then revoked."""
+    t = on(date(2026, 3, 10))
+    operator = Actor("cli", "gansu", "admin", channel="cli", os_user="ops")
+    user = User.register(UUID(int=5), operator, t, "gansu", "clerk", "张三", "0" * 64)
+    user.set_password(operator, t, "zhangsan", "scrypt$16384$8$1$c2FsdA==$a2V5")
+    login = Login.claim(operator, t, "zhangsan", user.id)
+    user.revoke(Actor("u-admin", "gansu", "admin", channel="api"), t, "调离")
+    return [*user.collect_events(), *login.collect_events()]
 
 
 def provisional_events() -> list[Any]:

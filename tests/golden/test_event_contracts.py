@@ -16,6 +16,10 @@ EVERY_EVENT_TYPE = {
     "SupervisionItem.Registered",
     "Task.Received",
     "Circular.Issued",
+    "User.Registered",
+    "User.PasswordSet",
+    "User.Revoked",
+    "Login.Claimed",
     *(
         f"{kind}.{name}"
         for kind in ("SupervisionItem",)

@@ -71,7 +71,13 @@ def test_closing_concludes_every_task_below_whatever_its_state(ducha: Platform) 
         assert task.status == "concluded", office
         (end,) = [e for e in s.history(office, ids[office]) if e.type == "Concluded"]
         assert end.data["reason"] == f"matter closed by {SC}"  # named all the way down
-        assert end.actor == {"user_id": "process-manager", "office": office, "role": "system"}
+        assert end.actor == {
+            "user_id": "process-manager",
+            "office": office,
+            "role": "system",
+            "channel": "",  # the platform's own engine
+            "os_user": "",
+        }
     assert ducha.skipped.list(SC) == []  # nothing was refused on the way
     (summary,) = [
         row["summary"]
