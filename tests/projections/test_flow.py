@@ -80,7 +80,7 @@ def test_assignments_travel_down_and_reports_up_through_four_levels(ducha: Platf
     s.act(person("state-council", "leader"), "state-council", ids[0], "close", reason="办结")
     assert s.get("gansu", ids[1]).status == "closed"
     # The county's completion reached the State Council's roll-up.
-    rollup = ducha.views.rollup("state-council")
+    rollup = ducha.views.rollup("state-council")["records"]
     assert rollup["by_status"]["completed"] == 2  # pingchuan's and baiyin's tasks
     assert rollup["by_status"]["closed"] == 2  # the item and gansu's task
 
@@ -125,7 +125,7 @@ def test_delivering_every_event_again_changes_nothing(ducha: Platform) -> None:
     ducha.runner.catch_up_all()
     assert event_counts(ducha) == before  # the relay's effects were all no-ops
     assert ducha.read.all("SELECT COUNT(*) AS n FROM audit")[0]["n"] == rows
-    assert ducha.views.rollup("state-council")["total"] == 4
+    assert ducha.views.rollup("state-council")["records"]["total"] == 4
 
 
 def test_the_read_side_catches_up_on_start_after_a_crash(settings: Settings) -> None:
@@ -148,7 +148,7 @@ def test_the_read_side_catches_up_on_start_after_a_crash(settings: Settings) -> 
         assert restarted.views.item("gansu", item.id)["version"] == 2  # type: ignore[index]
         task_id = str(Task.create_id("gansu", item.id, "baiyin"))
         assert restarted.supervision.get("baiyin", task_id).kind == "task"
-        assert restarted.views.rollup("gansu")["total"] == 2
+        assert restarted.views.rollup("gansu")["records"]["total"] == 2
     finally:
         restarted.close()
 
