@@ -15,6 +15,10 @@ one however the events were batched: a record whose events in a batch fall on se
 replayed from its state before the batch to find its contribution at the end of each day.
 ``rollup_days`` keeps, per office of the roll-up and day, the positions of the first and last
 event each office of its subtree recorded that day: where that replay starts and ends.
+
+The contribution at the end of each day's run is also what matters are counted from
+(``projections.rollup.matters``): each batch hands its records' day rows to it, in the same
+transaction. Imports the domain, the read store, the runner's interface and the stores' type.
 """
 
 from __future__ import annotations

@@ -36,7 +36,7 @@ reads = DuchaBlueprint("reads", "reads", url_prefix=BASE, description="Roll-ups,
 @reads.alt_response(429, schema=ErrorSchema, description=BUSY)
 def rollup(args: dict[str, Any], code: str) -> Any:
     """Counts for the office and all its descendants: each matter once (with its record
-    nearest to the office), every record, and each child office's subtree (``by_office``);
+    nearest to the office), every record, and each child office's subtree (by_office);
     with as_of, as they stood then.
 
     Any role, for their own office and below (admin: all)."""
@@ -101,7 +101,7 @@ def issue_circular(data: dict[str, Any], _query: dict[str, Any], code: str) -> A
 def circular(_query: dict[str, Any], code: str) -> Any:
     """The office's subordinates ranked by their matters' on-time rate (on-time completions
     ÷ matters due), then fewer overdue, then name; those with nothing due last, unranked.
-    The rule comes with the ranking (``rule``).
+    The rule comes with the ranking (rule).
 
     Any role, for their own office and below (admin: all)."""
     access().subtree(caller(), code)
