@@ -10,7 +10,14 @@ from typing import Any
 from domain.lights import AWAITING_WORK, light, yellow_until
 from domain.values import WorkingCalendar
 from projections.readstore import ReadStore
-from projections.rollup import as_rows, brief, counters_at_end_of, summarize_rollup
+from projections.rollup import (
+    as_rows,
+    brief,
+    brief_parameters,
+    brief_query,
+    counters_at_end_of,
+    summarize_rollup,
+)
 from services.views import Page
 
 LIGHTS = ("green", "yellow", "red")
@@ -201,19 +208,18 @@ class ReadModels:
         rows = self.read.all("SELECT metric, key, value FROM rollup WHERE office = ?", (office,))
         return summarize_rollup(office, rows, self.today(), self.calendar)
 
-    def summaries(self, offices: list[str]) -> dict[str, dict[str, Any]]:
-        """Several offices' roll-ups, read in one query."""
+    def briefs(self, offices: list[str]) -> dict[str, dict[str, Any]]:
+        """Several offices' roll-ups, as far as ``brief`` and the flags go (their lights and
+        breakdowns are not filled in), read in one query that adds up the overdue counters
+        in the database: a few rows per office."""
         if not offices:
             return {}
-        marks = ", ".join("?" * len(offices))
         rows: dict[str, list[dict[str, Any]]] = {code: [] for code in offices}
-        for row in self.read.all(
-            f"SELECT office, metric, key, value FROM rollup WHERE office IN ({marks})",
-            tuple(offices),
-        ):
+        today = self.today()
+        for row in self.read.all(brief_query(len(offices)), brief_parameters(offices, today)):
             rows[row["office"]].append(row)
         return {
-            code: summarize_rollup(code, found, self.today(), self.calendar)
+            code: summarize_rollup(code, found, today, self.calendar)
             for code, found in rows.items()
         }
 
@@ -221,7 +227,7 @@ class ReadModels:
         """One entry per child office: code, name, and its subtree's records and matters
         (total, overdue, completed, on time, due, on-time rate)."""
         children = self.children(office)
-        found = self.summaries([code for code, _ in children])
+        found = self.briefs([code for code, _ in children])
         return [{"office": code, "name": name, **brief(found[code])} for code, name in children]
 
     def rollup_at_end_of(self, office: str, day: date) -> dict[str, Any]:
@@ -252,7 +258,7 @@ class ReadModels:
         those with nothing due follow, unranked. Activity (logins, reports sent) never
         counts. The rule is part of the answer."""
         children = self.children(office)
-        found = self.summaries([code for code, _ in children])
+        found = self.briefs([code for code, _ in children])
         ranking = [
             {
                 "office": code,

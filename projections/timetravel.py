@@ -179,8 +179,8 @@ class PastReadModels(ReadModels):
             )
         return summarize_rollup(office, as_rows(counters), self.today(), self.calendar)
 
-    def summaries(self, offices: list[str]) -> dict[str, dict[str, Any]]:
-        """Each office's roll-up at ``until``: one replay of that day's events each."""
+    def briefs(self, offices: list[str]) -> dict[str, dict[str, Any]]:
+        """Each office's roll-up at ``until`` (each office's day replayed once for all)."""
         return {code: self.summary(code) for code in offices}
 
 

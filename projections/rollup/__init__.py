@@ -7,6 +7,8 @@ from projections.rollup.counters import Counters, add, as_rows, contribution, co
 from projections.rollup.projection import RollupProjection
 from projections.rollup.summary import (
     brief,
+    brief_parameters,
+    brief_query,
     counters_at_end_of,
     on_time_rate,
     summarize_rollup,
@@ -22,6 +24,8 @@ __all__ = [
     "add",
     "as_rows",
     "brief",
+    "brief_parameters",
+    "brief_query",
     "contribution",
     "counted",
     "counters_at_end_of",

@@ -31,6 +31,7 @@ def contribution(case: Case, calendar: WorkingCalendar) -> Counters:
     }
     if case.status in AWAITING_WORK:
         c[f"due|{case.deadline.isoformat()}"] = 1
+        c[f"due_month|{case.deadline.strftime('%Y-%m')}"] = 1  # overdue counted in few rows
     if case.completed_on is not None:
         reported = case.completion_reported_on or case.completed_on
         c["completion|count"] = 1

@@ -28,6 +28,7 @@ BACKWARD = (
     ") AS changes GROUP BY metric, key"
 )
 BRIEF = ("total", "overdue", "completed", "on_time", "due", "on_time_rate")
+PAST_DUE = "0000-00-00"  # one key for every deadline already passed: all that ``brief`` needs
 
 
 def counters_at_end_of(tx: Tx, office: str, day: date) -> Counters:
@@ -62,7 +63,8 @@ def grouped(rows: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
     by: dict[str, dict[str, int]] = {}
     for row in rows:
         if row["value"]:
-            by.setdefault(row["metric"], {})[row["key"]] = int(row["value"])
+            keys = by.setdefault(row["metric"], {})
+            keys[row["key"]] = keys.get(row["key"], 0) + int(row["value"])
     return by
 
 
@@ -122,6 +124,31 @@ def summarize_rollup(
         "commended": by.get("flag", {}).get("commended", 0),
         "under_rectification": by.get("flag", {}).get("rectification", 0),
     }
+
+
+def brief_query(offices: int) -> str:
+    """The counters ``brief`` reads for several offices: totals, completions and flags as
+    they are; and what is overdue, added up by the database into one key per office and
+    metric from the deadlines' months before this month and this month's days before today,
+    so a few dozen rows per office whatever the history. Parameters: ``brief_parameters``."""
+    marks = ", ".join("?" * offices)
+    metric = "CASE metric WHEN 'due_month' THEN 'due' ELSE 'm.due' END"
+    return (
+        "SELECT office, metric, key, value FROM rollup "
+        f"WHERE office IN ({marks}) "
+        "AND metric IN ('total', 'm.total', 'completion', 'm.completion', 'flag') "
+        f"UNION ALL SELECT office, {metric} AS metric, '{PAST_DUE}' AS key, SUM(value) AS value "
+        f"FROM rollup WHERE office IN ({marks}) AND metric IN ('due_month', 'm.due_month') "
+        f"AND key < ? GROUP BY office, metric "
+        f"UNION ALL SELECT office, metric, '{PAST_DUE}' AS key, SUM(value) AS value FROM rollup "
+        f"WHERE office IN ({marks}) AND metric IN ('due', 'm.due') AND key >= ? AND key < ? "
+        "GROUP BY office, metric"
+    )
+
+
+def brief_parameters(offices: list[str], today: date) -> tuple[str, ...]:
+    month = today.strftime("%Y-%m")
+    return (*offices, *offices, month, *offices, f"{month}-01", today.isoformat())
 
 
 def brief(summary: dict[str, Any]) -> dict[str, Any]:

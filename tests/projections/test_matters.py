@@ -126,9 +126,14 @@ def test_on_time_rate_is_over_what_is_due_never_full_while_anything_is_overdue(
     assert ducha.views.summary("sichuan")["records"]["on_time_rate"] is None  # nothing due
 
 
-def test_by_office_gives_each_child_subtree_from_its_own_roll_up(ducha: Platform) -> None:
+def test_by_office_gives_each_child_subtree_from_its_own_roll_up(
+    ducha: Platform, clock: FixedClock
+) -> None:
     assign_chain(ducha)
     register(ducha, "sichuan", date(2026, 3, 10))
+    complete(ducha, "sichuan", register(ducha, "sichuan", date(2026, 3, 20)))
+    register(ducha, "sichuan", date(2026, 4, 30))  # not due yet
+    clock.set("2026-04-20")  # the chain's deadline and one of sichuan's passed
     entries = ducha.views.rollup("state-council")["by_office"]
     assert [(e["office"], e["name"]) for e in entries] == [
         (code, name) for code, name in ducha.views.children("state-council")
@@ -142,7 +147,18 @@ def test_by_office_gives_each_child_subtree_from_its_own_roll_up(ducha: Platform
             }
     by_code = {e["office"]: e for e in entries}
     assert (by_code["gansu"]["records"]["total"], by_code["gansu"]["matters"]["total"]) == (3, 1)
-    assert by_code["sichuan"]["matters"]["total"] == 1
+    assert (by_code["gansu"]["records"]["overdue"], by_code["gansu"]["matters"]["overdue"]) == (
+        3,
+        1,
+    )
+    assert by_code["sichuan"]["matters"] == {
+        "total": 3,
+        "overdue": 1,
+        "completed": 1,
+        "on_time": 1,
+        "due": 2,
+        "on_time_rate": 0.5,
+    }
 
 
 def test_the_circular_ranks_by_outcomes_and_lists_offices_with_nothing_due_last(

@@ -161,6 +161,7 @@ def test_a_catch_up_spanning_days_splits_each_record_by_day(settings: Settings) 
         assert changes == {
             "2026-03-02": {
                 "due|2026-04-14": 1,
+                "due_month|2026-04": 1,
                 "kind|item": 1,
                 "month|2026-03": 1,
                 "source_kind|instruction": 1,
@@ -170,6 +171,7 @@ def test_a_catch_up_spanning_days_splits_each_record_by_day(settings: Settings) 
             "2026-03-03": {"status|acknowledged": 1, "status|registered": -1},
             "2026-03-05": {
                 "due|2026-04-14": -1,  # reported complete: no longer due
+                "due_month|2026-04": -1,
                 "status|acknowledged": -1,
                 "status|completion_reported": 1,
             },
