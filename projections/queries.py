@@ -10,10 +10,40 @@ from typing import Any
 from domain.lights import AWAITING_WORK, light, yellow_until
 from domain.values import WorkingCalendar
 from projections.readstore import ReadStore
-from projections.rollup import as_rows, counters_at_end_of, summarize_rollup
+from projections.rollup import (
+    as_rows,
+    brief,
+    brief_parameters,
+    brief_query,
+    counters_at_end_of,
+    summarize_rollup,
+)
 from services.views import Page
 
 LIGHTS = ("green", "yellow", "red")
+RULE = {
+    "zh": (
+        "按事项按时办结率排名：按时办结的事项数 ÷ 到期事项数（已办结或已超期未办结）；"
+        "率相同的，超期事项少者在前，再按单位名称；没有到期事项的单位不排名，列在最后。"
+        "不以登录、报送次数等活跃度排名。"
+    ),
+    "en": (
+        "Ranked by the on-time rate of matters: matters completed on time ÷ matters due "
+        "(completed, or past their deadline and not done); at equal rates, fewer overdue "
+        "first, then by name; offices with nothing due are listed last, unranked. "
+        "Activity (logins, reports sent) never counts."
+    ),
+}
+
+
+def ranking_key(entry: dict[str, Any]) -> tuple[int, float, int, str, str]:
+    """Ranked first (by on-time rate, highest first), then fewer overdue, then name, code."""
+    matters = entry["matters"]
+    rate = matters["on_time_rate"]
+    unranked = rate is None
+    return (unranked, -(rate or 0.0), matters["overdue"], entry["name"], entry["office"])
+
+
 AWAITING = "(" + ", ".join(f"'{s}'" for s in AWAITING_WORK) + ")"
 
 
@@ -168,12 +198,41 @@ class ReadModels:
 
     # -- roll-up and circular ---------------------------------------------------------
     def rollup(self, office: str) -> dict[str, Any]:
+        """The office's roll-up (matters once, records, flags) and ``by_office``: each child
+        office's figures for its subtree, for drill-down."""
+        summary = self.summary(office)
+        summary["by_office"] = self.by_office(office)
+        return summary
+
+    def summary(self, office: str) -> dict[str, Any]:
         rows = self.read.all("SELECT metric, key, value FROM rollup WHERE office = ?", (office,))
         return summarize_rollup(office, rows, self.today(), self.calendar)
 
+    def briefs(self, offices: list[str]) -> dict[str, dict[str, Any]]:
+        """Several offices' roll-ups, as far as ``brief`` and the flags go (their lights and
+        breakdowns are not filled in), read in one query that adds up the overdue counters
+        in the database: a few rows per office."""
+        if not offices:
+            return {}
+        rows: dict[str, list[dict[str, Any]]] = {code: [] for code in offices}
+        today = self.today()
+        for row in self.read.all(brief_query(len(offices)), brief_parameters(offices, today)):
+            rows[row["office"]].append(row)
+        return {
+            code: summarize_rollup(code, found, today, self.calendar)
+            for code, found in rows.items()
+        }
+
+    def by_office(self, office: str) -> list[dict[str, Any]]:
+        """One entry per child office: code, name, and its subtree's records and matters
+        (total, overdue, completed, on time, due, on-time rate)."""
+        children = self.children(office)
+        found = self.briefs([code for code, _ in children])
+        return [{"office": code, "name": name, **brief(found[code])} for code, name in children]
+
     def rollup_at_end_of(self, office: str, day: date) -> dict[str, Any]:
         """The roll-up as it stood at the end of ``day`` (China time), lights judged on that
-        day: a sum over the daily changes, no replay."""
+        day: a sum over the daily changes, no replay. (Without ``by_office``.)"""
         with self.read.transaction() as tx:
             counters = counters_at_end_of(tx, office, day)
         return summarize_rollup(office, as_rows(counters), day, self.calendar)
@@ -181,7 +240,8 @@ class ReadModels:
     def rollup_changes(self, office: str, first: date, last: date) -> dict[str, dict[str, int]]:
         """What each roll-up counter of ``office`` changed by, per day from ``first`` to
         ``last`` on which anything changed (``{"2026-03-02": {"total|all": 3, …}}``): the
-        basis of trend charts (new records: ``total|all``; completed: ``completion|count``)."""
+        basis of trend charts (new records: ``total|all``; completed: ``completion|count``;
+        matters: the same names prefixed ``m.``)."""
         rows = self.read.all(
             "SELECT day, metric, key, value FROM rollup_daily "
             "WHERE office = ? AND day BETWEEN ? AND ? AND value <> 0 ORDER BY day, metric, key",
@@ -193,28 +253,32 @@ class ReadModels:
         return changes
 
     def circular(self, office: str) -> dict[str, Any]:
-        """通报: the office's subordinates ranked by on-time completion rate."""
-        ranking = []
-        for code, name in self.children(office):
-            r = self.rollup(code)
-            ranking.append(
-                {
-                    "office": code,
-                    "name": name,
-                    "total": r["total"],
-                    "completed": r["completed"],
-                    "on_time_rate": r["on_time_rate"],
-                    "overdue": r["overdue"],
-                    "commended": r["commended"],
-                    "under_rectification": r["under_rectification"],
-                }
-            )
-        ranking.sort(key=lambda e: (-(e["on_time_rate"] or -1), e["overdue"], e["office"]))
-        for rank, entry in enumerate(ranking, start=1):
-            entry["rank"] = rank
+        """通报: the office's subordinates ranked by the on-time rate of their matters (on-time
+        completions ÷ matters due: completed or overdue), then fewer overdue, then name;
+        those with nothing due follow, unranked. Activity (logins, reports sent) never
+        counts. The rule is part of the answer."""
+        children = self.children(office)
+        found = self.briefs([code for code, _ in children])
+        ranking = [
+            {
+                "office": code,
+                "name": name,
+                **brief(found[code]),
+                "commended": found[code]["commended"],
+                "under_rectification": found[code]["under_rectification"],
+            }
+            for code, name in children
+        ]
+        ranking.sort(key=ranking_key)
+        rank = 0
+        for entry in ranking:
+            ranked = entry["matters"]["on_time_rate"] is not None
+            rank += ranked
+            entry["rank"] = rank if ranked else None
         return {
             "office": office,
             "on": self.today().isoformat(),
+            "rule": RULE,
             "ranking": ranking,
             "commended": [e["office"] for e in ranking if e["commended"]],
             "under_rectification": [e["office"] for e in ranking if e["under_rectification"]],

@@ -33,10 +33,12 @@ from projections.rollup import (
     RollupProjection,
     add,
     as_rows,
-    contribution,
+    counted,
     counters_at_end_of,
     summarize_rollup,
 )
+from projections.rollup.counters import matter_of
+from projections.rollup.matters import RecordDay, moved_since
 from projections.runner import Projection, Runner
 from services.errors import ServiceError
 from services.stores import Backend, TenantStore
@@ -168,13 +170,18 @@ class PastReadModels(ReadModels):
         self.backend = backend
         self.live = live
         self.gate = gate
+        self.days: DayCache = {}  # each office's day replayed once, for every roll-up
 
-    def rollup(self, office: str) -> dict[str, Any]:
+    def summary(self, office: str) -> dict[str, Any]:
         with self.gate.held() if self.gate else _nothing():
             counters = rollup_counters_at(
-                self.live, self.backend, office, self.until, self.calendar
+                self.live, self.backend, office, self.until, self.calendar, self.days
             )
         return summarize_rollup(office, as_rows(counters), self.today(), self.calendar)
+
+    def briefs(self, offices: list[str]) -> dict[str, dict[str, Any]]:
+        """Each office's roll-up at ``until`` (each office's day replayed once for all)."""
+        return {code: self.summary(code) for code in offices}
 
 
 def as_of(
@@ -201,14 +208,24 @@ def as_of(
 
 
 # -- roll-ups from the daily changes ---------------------------------------------------
+DayCache = dict[tuple[str, int, int], tuple[Counters, list[RecordDay]]]
+
+
 def rollup_counters_at(
-    live: ReadStore, backend: Backend, office: str, until: datetime, calendar: WorkingCalendar
+    live: ReadStore,
+    backend: Backend,
+    office: str,
+    until: datetime,
+    calendar: WorkingCalendar,
+    cache: DayCache | None = None,
 ) -> Counters:
     """``office``'s roll-up counters as they stood at ``until``: those at the end of the day
     before (or of the day itself, if ``until`` is its last instant), and the changes that the
     day's events up to ``until`` made, each touched record moved from its state before the
-    day to its state at ``until``. What the roll-up projection has not applied yet (a consumer
-    behind or stopped) is not counted, as in the live roll-up."""
+    day to its state at ``until``, and each of their matters from its nearest record then to
+    its nearest record now. What the roll-up projection has not applied yet (a consumer
+    behind or stopped) is not counted, as in the live roll-up. ``cache`` keeps each office's
+    replayed day for other roll-ups at the same instant (an office's children's)."""
     local = until.astimezone(CHINA_TZ)
     day = local.date()
     whole_day = local.time() == time.max
@@ -217,43 +234,60 @@ def rollup_counters_at(
     base = day if whole_day else day - timedelta(days=1)
     with live.transaction() as tx:
         counters = counters_at_end_of(tx, office, base)
-        spans = (
-            []
-            if whole_day
-            else tx.all(
-                "SELECT source, first_position, last_position FROM rollup_days "
-                "WHERE office = ? AND day = ?",
-                (office, day.isoformat()),
-            )
+        if whole_day:
+            return counters
+        spans = tx.all(
+            "SELECT source, first_position, last_position FROM rollup_days "
+            "WHERE office = ? AND day = ?",
+            (office, day.isoformat()),
         )
     # offices whose stores are open first: on SQLite, reopening one costs more than its day
     spans.sort(key=lambda span: span["source"] not in backend.recent)
+    touched: list[RecordDay] = []
     for span in spans:
-        store = backend.store(span["source"])
         first, last = int(span["first_position"]), int(span["last_position"])
-        add(counters, day_changes(store, first, last, day, until, calendar))
+        key = (span["source"], first, last)
+        if cache is None or key not in cache:
+            store = backend.store(span["source"])
+            replayed_day = day_changes(store, first, last, day, until, calendar)
+            if cache is None:
+                cache = {}
+            cache[key] = replayed_day
+        changes, now = cache[key]
+        add(counters, changes)
+        touched.extend(now)
+    if touched:
+        with live.transaction() as tx:
+            add(counters, moved_since(tx, office, base.isoformat(), touched))
     return counters
 
 
 def day_changes(
     store: TenantStore, first: int, last: int, day: date, until: datetime, calendar: WorkingCalendar
-) -> Counters:
+) -> tuple[Counters, list[RecordDay]]:
     """What the events of ``day`` up to ``until`` between positions ``first`` and ``last``
     changed: for each record they touch, its contribution at ``until`` less the one before
-    its first event that day (its state there loaded from the store)."""
+    its first event that day (its state there loaded from the store); and those records as
+    they stood at ``until`` (chain and since left for the matters to fill in)."""
     changes: Counters = {}
+    touched: list[RecordDay] = []
     for record, events in groupby(sorted(day_events(store, first, last, day), key=_order), _id):
         history = list(events)
         if history[0].timestamp > until:
             continue  # nothing of it happened yet at ``until``
         state = state_before(store, record, history[0].originator_version)
-        add(changes, _counted(state, calendar), -1)
+        add(changes, counted(state, calendar), -1)
         for event in history:
             if event.timestamp > until or event.originator_version != _version(state) + 1:
                 break
             state = event.mutate(state)
-        add(changes, _counted(state, calendar))
-    return changes
+        now = counted(state, calendar)
+        add(changes, now)
+        if isinstance(state, Case):
+            matter = "/".join(matter_of(state))
+            iso = day.isoformat()
+            touched.append(RecordDay(matter, state.office, str(record), iso, "", "", now))
+    return changes, touched
 
 
 def state_before(store: TenantStore, record: UUID, version: int) -> Any:
@@ -290,7 +324,3 @@ def _id(event: Any) -> UUID:
 
 def _version(state: Any) -> int:
     return 0 if state is None else int(state.version)
-
-
-def _counted(state: Any, calendar: WorkingCalendar) -> Counters:
-    return contribution(state, calendar) if isinstance(state, Case) else {}

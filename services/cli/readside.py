@@ -25,6 +25,7 @@ from services.cli.common import (
     pass_ctx,
     with_options,
 )
+from services.cli.tables import circular_lines, rollup_lines
 from services.errors import NotFoundError
 from services.inputs import (
     china_time,
@@ -83,21 +84,14 @@ def tree_command(
 @json_option
 @pass_ctx
 def rollup_command(c: Context, office: str, as_of: datetime | None, as_json: bool) -> None:
-    """Counts for an office and all its descendants: status, light, on-time rate, …"""
+    """Counts for an office and all its descendants: each matter once and every record, by
+    light, status, source kind and month, and each child office's subtree."""
     r = views_for(c, office, as_of).rollup(office)
     if as_json:
         emit_json(r)
         return
-    rate = "-" if r["on_time_rate"] is None else f"{r['on_time_rate']:.0%}"
-    click.echo(f"{office} on {r['on']}: {r['total']} records, {r['overdue']} overdue")
-    click.echo(f"  lights:    {r['by_light']}")
-    click.echo(f"  status:    {r['by_status']}")
-    click.echo(
-        f"  completed: {r['completed']} (on time {rate}, mean "
-        f"{r['mean_working_days_to_completion']} working days)"
-    )
-    click.echo(f"  by source: {r['by_source_kind']}")
-    click.echo(f"  by month:  {r['by_month']}")
+    for line in rollup_lines(r):
+        click.echo(line)
 
 
 @click.command("circular")
@@ -105,18 +99,14 @@ def rollup_command(c: Context, office: str, as_of: datetime | None, as_json: boo
 @json_option
 @pass_ctx
 def circular_command(c: Context, office: str, as_json: bool) -> None:
-    """通报: the office's subordinates ranked by on-time rate, commended, under rectification."""
+    """通报: the office's subordinates ranked by their matters' on-time rate (the rule is
+    printed above the ranking), commended, under rectification."""
     r = views_for(c, office, None).circular(office)
     if as_json:
         emit_json(r)
         return
-    for e in r["ranking"]:
-        rate = "-" if e["on_time_rate"] is None else f"{e['on_time_rate']:.0%}"
-        flags = " 表彰" * bool(e["commended"]) + " 整改中" * bool(e["under_rectification"])
-        click.echo(
-            f"{e['rank']:>3}. {e['name']} ({e['office']}) on time {rate}, "
-            f"{e['overdue']} overdue{flags}"
-        )
+    for line in circular_lines(r):
+        click.echo(line)
 
 
 @click.group("audit")

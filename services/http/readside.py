@@ -35,7 +35,9 @@ reads = DuchaBlueprint("reads", "reads", url_prefix=BASE, description="Roll-ups,
 @reads.doc(security=BEARER)
 @reads.alt_response(429, schema=ErrorSchema, description=BUSY)
 def rollup(args: dict[str, Any], code: str) -> Any:
-    """Counts for the office and all its descendants; with as_of, as they stood then.
+    """Counts for the office and all its descendants: each matter once (with its record
+    nearest to the office), every record, and each child office's subtree (by_office);
+    with as_of, as they stood then.
 
     Any role, for their own office and below (admin: all)."""
     access().subtree(caller(), code)
@@ -97,7 +99,9 @@ def issue_circular(data: dict[str, Any], _query: dict[str, Any], code: str) -> A
 @reads.response(200, s.Circular)
 @reads.doc(security=BEARER)
 def circular(_query: dict[str, Any], code: str) -> Any:
-    """The office's subordinates ranked by on-time rate, commended, under rectification.
+    """The office's subordinates ranked by their matters' on-time rate (on-time completions
+    ÷ matters due), then fewer overdue, then name; those with nothing due last, unranked.
+    The rule comes with the ranking (rule).
 
     Any role, for their own office and below (admin: all)."""
     access().subtree(caller(), code)

@@ -143,7 +143,7 @@ def test_concurrent_commands_in_more_offices_than_the_bound(tmp_path: Path) -> N
         assert errors == []
         for office in offices:
             assert platform.views.items(office).total == 8
-        assert platform.views.rollup("state-council")["total"] == 40
+        assert platform.views.rollup("state-council")["records"]["total"] == 40
         assert len(open_files(tmp_path / "var" / "offices")) <= 2 * 5  # 2 offices, 2 connections
     finally:
         platform.close()
@@ -169,7 +169,7 @@ for office in offices[:: len(offices) // 7]:
     item = platform.supervision.register_item(person(office), office, new_item())
     platform.supervision.act(person(office), office, item.id, "acknowledge")
     assert platform.views.items(office).items[0]["status"] == "acknowledged"
-assert platform.views.rollup(offices[0])["total"] == 8
+assert platform.views.rollup(offices[0])["records"]["total"] == 8
 platform.close()
 print("served")
 """

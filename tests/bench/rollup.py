@@ -8,6 +8,9 @@ source kinds — is built with the domain, each state's contribution is computed
 projection's own ``contribution``, and every synthetic item takes one pool state and one
 office. The counters written are exactly those the roll-up projection would hold after
 recording those items: the sum of their contributions for each office and its ancestors.
+Each synthetic item is its own matter (none is assigned), so each office's matter counters
+(``m.…``) equal its record counters and are loaded too: the query reads both, and
+``by_office`` reads the root's 32 children's counters in one more query.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from domain.values import SOURCE_KINDS, Actor
 from projections.queries import ReadModels
 from projections.readstore import ReadStore
 from projections.rollup import ADD, DDL, ROLLUP, Counters, contribution
+from projections.rollup.counters import prefixed
 from services.calendar import GovernmentCalendar
 from services.clock import at_noon
 
@@ -81,7 +85,8 @@ def state_pool(size: int, calendar: GovernmentCalendar, seed: int = 7) -> list[C
             item.report_completion(clerk, at_noon(day), "完成")
         if stage >= 4:
             item.accept_completion(leader, at_noon(day))
-        pool.append(contribution(item, calendar))
+        own = contribution(item, calendar)
+        pool.append({**own, **prefixed(own)})  # an item no one assigned: its own matter
     return pool
 
 
@@ -131,8 +136,13 @@ def chunks(rows: list[tuple[object, ...]], size: int) -> Iterator[list[tuple[obj
         yield rows[start : start + size]
 
 
-def views(read: ReadStore, calendar: GovernmentCalendar) -> ReadModels:
-    return ReadModels(read, calendar, today=lambda: TODAY, children=lambda code: [])
+def views(
+    read: ReadStore, calendar: GovernmentCalendar, parents: dict[str, str] | None = None
+) -> ReadModels:
+    below: dict[str, list[tuple[str, str]]] = {}
+    for code, parent in sorted((parents or {}).items()):
+        below.setdefault(parent, []).append((code, code))
+    return ReadModels(read, calendar, today=lambda: TODAY, children=lambda c: below.get(c, []))
 
 
 def percentile(samples: list[float], p: float) -> float:

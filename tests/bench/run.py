@@ -236,8 +236,10 @@ def rollup_figure(name: str, stores: tuple[ReadStore, ReadStore], queries: int) 
     for read, items in zip(stores, (100_000, 1_000_000), strict=True):
         rows = rollup_bench.load(read, rollup_bench.counters(parents, pool, items))
         print(f"{name:10} {items:>9,} items: {rows:,} counter rows")
-        model = rollup_bench.views(read, calendar)
-        assert model.rollup(rollup_bench.ROOT)["total"] == items  # the load is what we think
+        model = rollup_bench.views(read, calendar, parents)
+        rollup = model.rollup(rollup_bench.ROOT)
+        assert rollup["records"]["total"] == items  # the load is what we think
+        assert rollup["matters"]["total"] == items and len(rollup["by_office"]) == 32
         models.append(model)
     (p50_small, p99_small), (p50_large, p99_large) = rollup_bench.p99s(models, queries)
     flat = p99_large / p99_small

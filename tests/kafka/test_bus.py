@@ -175,7 +175,7 @@ def test_a_county_report_reaches_the_state_councils_rollup_through_kafka(
         s.act(person("pingchuan"), "pingchuan", county_task, "report-completion", text="已办结")
 
         def reached() -> bool:
-            statuses = p.views.rollup("state-council")["by_status"]
+            statuses = p.views.rollup("state-council")["records"]["by_status"]
             return statuses.get("completion_reported", 0) >= 1
 
         assert wait_for(reached, 60), p.views.rollup("state-council")
@@ -232,9 +232,9 @@ def test_an_office_registered_while_the_relay_runs_is_picked_up(
 
         p.registry.register(ADMIN, "lanzhou", "兰州市人民政府办公室", "prefecture", "gansu")
         some_work(p, "lanzhou", items=2)
-        assert wait_for(lambda: p.views.rollup("lanzhou")["total"] == 2, 60)
+        assert wait_for(lambda: p.views.rollup("lanzhou")["records"]["total"] == 2, 60)
         assert settled(p)
-    assert p.views.rollup("gansu")["total"] == 2  # counted up the hierarchy too
+    assert p.views.rollup("gansu")["records"]["total"] == 2  # counted up the hierarchy too
 
 
 def test_a_worker_that_fails_to_apply_starts_again_and_skips_nothing(

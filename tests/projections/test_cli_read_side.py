@@ -73,17 +73,19 @@ def test_tree_rollup_circular_and_audit(
     assert (tree["office"], tree["children"][0]["office"]) == ("gansu", "baiyin")
     assert tree["children"][0]["last_report"] == "过半"
     rollup = run(capsys, "rollup", "--office", "gansu", "--json")
-    assert (rollup["total"], rollup["overdue"], rollup["by_kind"]) == (
+    records = rollup["records"]
+    assert (records["total"], records["overdue"], records["by_kind"]) == (
         2,
         2,
         {"item": 1, "task": 1},
     )
+    assert (rollup["matters"]["total"], rollup["matters"]["overdue"]) == (1, 1)
     circular = run(capsys, "circular", "--office", "state-council", "--json")
-    # Neither has completed anything yet; fewer overdue ranks higher.
-    assert [(e["office"], e["overdue"]) for e in circular["ranking"]] == [
-        ("sichuan", 0),
-        ("gansu", 2),
-    ]
+    # gansu's matter is due (overdue): ranked, at 0 %; sichuan has nothing due: unranked, last.
+    assert [
+        (e["office"], e["rank"], e["matters"]["overdue"], e["matters"]["on_time_rate"])
+        for e in circular["ranking"]
+    ] == [("gansu", 1, 1, 0.0), ("sichuan", None, 0, None)]
     trail = run(
         capsys, "audit", "trail", "--office", "baiyin", "--type", "ProgressReported", "--json"
     )
@@ -119,7 +121,11 @@ def test_time_travel_shows_the_past_as_it_stood(
     )
     assert (before["version"], before["assignments"], before["overdue"]) == (1, [], False)
     past = run(capsys, "rollup", "--office", "gansu", "--as-of", "2026-03-04", "--json")
-    assert (past["total"], past["on"], past["by_light"]["green"]) == (1, "2026-03-04", 1)
+    assert (past["records"]["total"], past["on"], past["records"]["by_light"]["green"]) == (
+        1,
+        "2026-03-04",
+        1,
+    )
     tree = run(
         capsys,
         "tree",

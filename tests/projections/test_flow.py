@@ -83,9 +83,12 @@ def test_assignments_travel_down_and_reports_up_through_four_levels(ducha: Platf
         "concluded"
     ] * 3
     # The county's completion reached the State Council's roll-up.
-    rollup = ducha.views.rollup("state-council")
+    figures = ducha.views.rollup("state-council")
+    rollup = figures["records"]
     assert rollup["completed"] == 4  # the item and every task: concluding keeps completions
     assert rollup["by_status"] == {"closed": 1, "concluded": 3}
+    assert figures["matters"]["total"] == 1  # one matter, counted once
+    assert figures["matters"]["by_status"] == {"closed": 1}  # as the State Council's own record
 
 
 def test_urging_and_extensions_reach_the_right_task(ducha: Platform) -> None:
@@ -128,7 +131,7 @@ def test_delivering_every_event_again_changes_nothing(ducha: Platform) -> None:
     ducha.runner.catch_up_all()
     assert event_counts(ducha) == before  # the relay's effects were all no-ops
     assert ducha.read.all("SELECT COUNT(*) AS n FROM audit")[0]["n"] == rows
-    assert ducha.views.rollup("state-council")["total"] == 4
+    assert ducha.views.rollup("state-council")["records"]["total"] == 4
 
 
 def test_the_read_side_catches_up_on_start_after_a_crash(settings: Settings) -> None:
@@ -151,7 +154,7 @@ def test_the_read_side_catches_up_on_start_after_a_crash(settings: Settings) -> 
         assert restarted.views.item("gansu", item.id)["version"] == 2  # type: ignore[index]
         task_id = str(Task.create_id("gansu", item.id, "baiyin"))
         assert restarted.supervision.get("baiyin", task_id).kind == "task"
-        assert restarted.views.rollup("gansu")["total"] == 2
+        assert restarted.views.rollup("gansu")["records"]["total"] == 2
     finally:
         restarted.close()
 

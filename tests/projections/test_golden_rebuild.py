@@ -103,8 +103,29 @@ def dump(p: Platform) -> dict[str, list[tuple[Any, ...]]]:
             "SELECT * FROM rollup_daily WHERE value <> 0 ORDER BY office, day, metric, key"
         ),
         "rollup_days": "SELECT * FROM rollup_days ORDER BY office, day, source",
+        "rollup_record_days": ("SELECT * FROM rollup_record_days ORDER BY matter, office, id, day"),
     }
     return {name: [tuple(r.values()) for r in p.read.all(sql)] for name, sql in tables.items()}
+
+
+def check_matters_counted_once(p: Platform) -> None:
+    """Each office's matter count is the number of distinct root items among the records of
+    its subtree, counted from the items table (not from the roll-up's own rows); on-time
+    rates are over what is due."""
+    records = p.read.all("SELECT office, root_office, root_id FROM items")
+    for office in OFFICES:
+        subtree = {office, *(o.code for o in p.registry.descendants(office))}
+        roots = {(r["root_office"], r["root_id"]) for r in records if r["office"] in subtree}
+        mine = [r for r in records if r["office"] in subtree]
+        counted = p.views.rollup(office)
+        assert counted["matters"]["total"] == len(roots)
+        assert counted["records"]["total"] == len(mine)
+        for part in ("records", "matters"):
+            figures = counted[part]
+            assert figures["due"] == figures["completed"] + figures["overdue"]
+            if figures["overdue"]:  # never 100 % while anything is overdue
+                assert figures["on_time_rate"] is not None and figures["on_time_rate"] < 1
+            assert (figures["on_time_rate"] is None) == (figures["due"] == 0)
 
 
 def check(settings_: Settings, scenario: list[tuple[str, int, int, int]]) -> None:
@@ -116,6 +137,7 @@ def check(settings_: Settings, scenario: list[tuple[str, int, int, int]]) -> Non
             attempt(p, clock, *step)
         incremental = dump(p)
         assert incremental["audit"]  # the scenario recorded something
+        check_matters_counted_once(p)
         p.runner.rebuild()
         assert dump(p) == incremental
         # again in batches of three events with two records' states kept: records' histories

@@ -166,12 +166,12 @@ def test_the_rollup_counts_the_subtree_and_the_circular_ranks_children(
     ducha.supervision.act(person("gansu", "leader"), "gansu", on_time, "commend", reason="好")
     clock.set("2026-03-19")
 
-    gansu = ducha.views.rollup("gansu")  # gansu, baiyin and pingchuan
+    gansu = ducha.views.rollup("gansu")["records"]  # gansu, baiyin and pingchuan
     assert (gansu["total"], gansu["completed"], gansu["on_time_rate"]) == (2, 2, 0.5)
     assert gansu["by_status"] == {"completed": 2}
     # issued 2 March: reported 16 March is 10 working days later, 18 March 12: mean 11
     assert gansu["mean_working_days_to_completion"] == 11.0
-    root = ducha.views.rollup("state-council")
+    root = ducha.views.rollup("state-council")["records"]
     assert (root["total"], root["overdue"], root["by_light"]["red"]) == (3, 1, 1)
     assert root["by_source_kind"]["document"] == {"count": 3, "completed": 2, "on_time": 1}
     assert root["by_month"] == {"2026-03": 3}

@@ -47,7 +47,7 @@ def test_old_events_with_nul_project_on_every_database(
     assert "进展\ufffd报告" in summaries
     received = ducha.views.audit("gansu", type_="ReportReceived").items  # relayed up
     assert any("进展\ufffd报告" in r["summary"] for r in received)
-    assert ducha.views.rollup("gansu")["total"] == 2
+    assert ducha.views.rollup("gansu")["records"]["total"] == 2
     caught_up = dump(ducha)
     ducha.runner.rebuild()
     assert dump(ducha) == caught_up

@@ -19,21 +19,74 @@ from services.http.schemas.fields import (
 )
 
 
+class SourceFigures(ma.Schema):
+    count = f.Integer(required=True)
+    completed = f.Integer(required=True)
+    on_time = f.Integer(required=True)
+
+
+ON_TIME_RATE = (
+    "On-time completions ÷ what is due (completed, or past its deadline and not done); "
+    "null when nothing is due. Never 1.0 while anything is overdue."
+)
+
+
+class Figures(ma.Schema):
+    """Counts of records (each office's own item or task) or of matters (each matter once,
+    with its record nearest to the office)."""
+
+    total = f.Integer(required=True)
+    by_status = f.Dict(keys=f.String(), values=f.Integer(), required=True)
+    by_kind = f.Dict(keys=f.String(), values=f.Integer(), required=True)
+    by_light = f.Dict(keys=f.String(), values=f.Integer(), required=True)
+    overdue = f.Integer(required=True, metadata={"description": "Past the deadline, not done"})
+    completed = f.Integer(required=True)
+    on_time = f.Integer(required=True, metadata={"description": "Completed by the deadline"})
+    due = f.Integer(required=True, metadata={"description": "Completed, or overdue"})
+    on_time_rate = f.Float(allow_none=True, required=True, metadata={"description": ON_TIME_RATE})
+    mean_working_days_to_completion = f.Float(allow_none=True, required=True)
+    by_source_kind = f.Dict(keys=f.String(), values=f.Nested(SourceFigures), required=True)
+    by_month = f.Dict(keys=f.String(), values=f.Integer(), required=True)
+
+
+class BriefFigures(ma.Schema):
+    total = f.Integer(required=True)
+    overdue = f.Integer(required=True)
+    completed = f.Integer(required=True)
+    on_time = f.Integer(required=True)
+    due = f.Integer(required=True)
+    on_time_rate = f.Float(allow_none=True, required=True, metadata={"description": ON_TIME_RATE})
+
+
+class OfficeFigures(ma.Schema):
+    """A child office's subtree: its records and its matters."""
+
+    office = f.String(required=True)
+    name = f.String(required=True)
+    records = f.Nested(BriefFigures, required=True)
+    matters = f.Nested(BriefFigures, required=True)
+
+
 class Rollup(ma.Schema):
     office = f.String(required=True)
     on = iso_date(required=True)
-    total = f.Integer(required=True)
-    by_status = f.Dict(keys=f.String(), values=f.Integer())
-    by_kind = f.Dict(keys=f.String(), values=f.Integer())
-    by_light = f.Dict(keys=f.String(), values=f.Integer())
-    overdue = f.Integer(required=True)
-    completed = f.Integer(required=True)
-    on_time_rate = f.Float(allow_none=True, required=True)
-    mean_working_days_to_completion = f.Float(allow_none=True, required=True)
-    by_source_kind = f.Dict(keys=f.String(), values=f.Dict())
-    by_month = f.Dict(keys=f.String(), values=f.Integer())
-    commended = f.Integer()
-    under_rectification = f.Integer()
+    matters = f.Nested(
+        Figures,
+        required=True,
+        metadata={"description": "Each matter with a record in the subtree, once"},
+    )
+    records = f.Nested(
+        Figures, required=True, metadata={"description": "Every record of the subtree"}
+    )
+    by_office = f.List(
+        f.Nested(OfficeFigures),
+        required=True,
+        metadata={"description": "Each child office's subtree, for drill-down"},
+    )
+    commended = f.Integer(required=True, metadata={"description": "Records commended"})
+    under_rectification = f.Integer(
+        required=True, metadata={"description": "Records under rectification"}
+    )
 
 
 class AuditQuery(Paging):
@@ -67,18 +120,24 @@ AuditPage = page_of(AuditEntry, "AuditPage")
 class CircularEntry(ma.Schema):
     office = f.String(required=True)
     name = f.String(required=True)
-    rank = f.Integer(required=True)
-    total = f.Integer(required=True)
-    completed = f.Integer(required=True)
-    on_time_rate = f.Float(allow_none=True, required=True)
-    overdue = f.Integer(required=True)
+    rank = f.Integer(
+        required=True, allow_none=True, metadata={"description": "null: nothing due, unranked"}
+    )
+    records = f.Nested(BriefFigures, required=True)
+    matters = f.Nested(BriefFigures, required=True)
     commended = f.Integer(required=True)
     under_rectification = f.Integer(required=True)
+
+
+class Rule(ma.Schema):
+    zh = f.String(required=True)
+    en = f.String(required=True)
 
 
 class Circular(ma.Schema):
     office = f.String(required=True)
     on = iso_date()
+    rule = f.Nested(Rule, required=True, metadata={"description": "How the ranking is made"})
     ranking = f.List(f.Nested(CircularEntry), required=True)
     commended = f.List(f.String())
     under_rectification = f.List(f.String())

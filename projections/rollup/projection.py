@@ -15,12 +15,16 @@ one however the events were batched: a record whose events in a batch fall on se
 replayed from its state before the batch to find its contribution at the end of each day.
 ``rollup_days`` keeps, per office of the roll-up and day, the positions of the first and last
 event each office of its subtree recorded that day: where that replay starts and ends.
+
+The contribution at the end of each day's run is also what matters are counted from
+(``projections.rollup.matters``): each batch hands its records' day rows to it, in the same
+transaction. Imports the domain, the read store, the runner's interface and the stores' type.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -28,89 +32,24 @@ from uuid import UUID
 import orjson
 
 from domain.cases import Case
-from domain.lights import AWAITING_WORK, yellow_until
-from domain.tasks import Task
 from domain.values import WorkingCalendar, business_date
-from projections.readstore import Table, Tx
+from projections.readstore import Tx
+from projections.rollup import matters
+from projections.rollup.counters import (
+    MATTER,
+    Counters,
+    add,
+    contribution,
+    matter_of,
+    negated,
+    since,
+)
+from projections.rollup.matters import RecordDay
+from projections.rollup.tables import DAYS, DDL, RECORDS, TABLES, WIDEN, add_daily, add_now
 from projections.runner import Batch, Envelope, Projection
 from services.stores import TenantStore
 
-ROLLUP = Table(
-    "rollup",
-    (("office", "TEXT"), ("metric", "TEXT"), ("key", "TEXT"), ("value", "BIGINT")),
-    key=("office", "metric", "key"),
-)
-RECORDS = Table(
-    "rollup_records",
-    (("office", "TEXT"), ("id", "TEXT"), ("contribution", "TEXT")),
-    key=("office", "id"),
-)
-DAILY = Table(
-    "rollup_daily",
-    (
-        ("office", "TEXT"),
-        ("day", "TEXT"),
-        ("metric", "TEXT"),
-        ("key", "TEXT"),
-        ("value", "BIGINT"),
-    ),
-    key=("office", "day", "metric", "key"),
-)
-DAYS = Table(
-    "rollup_days",
-    (
-        ("office", "TEXT"),
-        ("day", "TEXT"),
-        ("source", "TEXT"),
-        ("first_position", "BIGINT"),
-        ("last_position", "BIGINT"),
-    ),
-    key=("office", "day", "source"),
-)
-DDL = f"{ROLLUP.create()};\n{RECORDS.create()};\n{DAILY.create()};\n{DAYS.create()}"
-ADD = "DO UPDATE SET value = rollup.value + excluded.value"
-ADD_DAILY = "DO UPDATE SET value = rollup_daily.value + excluded.value"
-WIDEN = (
-    "DO UPDATE SET first_position = CASE WHEN excluded.first_position < "
-    "rollup_days.first_position THEN excluded.first_position ELSE rollup_days.first_position "
-    "END, last_position = CASE WHEN excluded.last_position > rollup_days.last_position "
-    "THEN excluded.last_position ELSE rollup_days.last_position END"
-)
-
-Counters = dict[str, int]  # "metric|key" → value
 Stores = Callable[[str], TenantStore]
-
-
-def contribution(case: Case, calendar: WorkingCalendar) -> Counters:
-    kind = "task" if isinstance(case, Task) else "item"
-    c = {
-        "total|all": 1,
-        f"status|{case.status}": 1,
-        f"kind|{kind}": 1,
-        f"source_kind|{case.source_kind}": 1,
-        f"month|{business_date(case.created_on).strftime('%Y-%m')}": 1,
-    }
-    if case.status in AWAITING_WORK:
-        c[f"due|{case.deadline.isoformat()}"] = 1
-    if case.completed_on is not None:
-        reported = case.completion_reported_on or case.completed_on
-        c["completion|count"] = 1
-        c[f"completed_by_source|{case.source_kind}"] = 1
-        if reported <= case.deadline:
-            c["completion|on_time"] = 1
-            c[f"on_time_by_source|{case.source_kind}"] = 1
-        c["completion|working_days"] = calendar.working_days_between(case.issued_on, reported)
-        c["completion|timed"] = 1
-    if case.commendation_count:
-        c["flag|commended"] = 1
-    if case.rectification in ("ordered", "reported"):
-        c["flag|rectification"] = 1
-    return c
-
-
-def add(total: Counters, counters: Counters, sign: int = 1) -> None:
-    for key, value in counters.items():
-        total[key] = total.get(key, 0) + sign * value
 
 
 def day_runs(envelopes: list[Envelope]) -> list[tuple[str, list[Envelope]]]:
@@ -137,6 +76,7 @@ class Contributions:
     daily: dict[str, Counters]  # day → change that day, before the old contributions leave
     first_days: dict[str, str]  # record id → day of its first event here: its old one leaves
     spans: dict[str, tuple[int, int]]  # day → positions of the first and last event that day
+    record_days: list[RecordDay] = field(default_factory=list)  # what matters are counted from
 
 
 class RollupProjection(Projection[Contributions | None]):
@@ -160,6 +100,8 @@ class RollupProjection(Projection[Contributions | None]):
         By day: the contribution at the end of each day's run of the record's events, less
         the one before it."""
         office = batch.envelopes[0].office
+        chain = "/".join(reversed((office, *self.ancestors(office))))
+        record_days: list[RecordDay] = []
         total: Counters = {}
         daily: dict[str, Counters] = {}
         first_days: dict[str, str] = {}
@@ -174,14 +116,19 @@ class RollupProjection(Projection[Contributions | None]):
             records.append((office, str(record), orjson.dumps(new).decode()))
             runs = day_runs(envelopes)
             first_days[str(record)] = runs[0][0]
-            self._add_runs(office, record, runs, new, daily)
+            ends = self._add_runs(office, record, runs, new, daily)
+            matter = "/".join(matter_of(state))
+            record_days.extend(
+                RecordDay(matter, office, str(record), day, chain, since(state), counters)
+                for day, counters in ends
+            )
             for day, run in runs:
                 first, last = spans.get(day, (run[0].position, run[-1].position))
                 spans[day] = (min(first, run[0].position), max(last, run[-1].position))
         if not records:
             return None
         targets = (office, *self.ancestors(office))
-        return Contributions(office, targets, records, total, daily, first_days, spans)
+        return Contributions(office, targets, records, total, daily, first_days, spans, record_days)
 
     @staticmethod
     def _by_record(batch: Batch) -> dict[UUID, list[Envelope]]:
@@ -197,13 +144,15 @@ class RollupProjection(Projection[Contributions | None]):
         runs: list[tuple[str, list[Envelope]]],
         new: Counters,
         daily: dict[str, Counters],
-    ) -> None:
+    ) -> list[tuple[str, Counters]]:
         """Each day's run moves the record from its contribution before the run to the one
         after it; the last run ends at ``new``. (The contribution before the first run is
-        the stored one, taken off in ``write``.)"""
+        the stored one, taken off in ``write``.) Returns the contribution at the end of each
+        day's run."""
         if len(runs) == 1:
             add(daily.setdefault(runs[0][0], {}), new)
-            return
+            return [(runs[0][0], new)]
+        ends = []
         state = self._state_before(office, record, runs[0][1][0])
         before: Counters = {}
         for n, (day, run) in enumerate(runs):
@@ -215,7 +164,9 @@ class RollupProjection(Projection[Contributions | None]):
                 after = contribution(state, self.calendar)
             add(daily.setdefault(day, {}), after)
             add(daily[day], before, -1)
+            ends.append((day, after))
             before = after
+        return ends
 
     def _state_before(self, office: str, record: UUID, first: Envelope) -> Any:
         """A fresh copy of the record as it stood before ``first`` (None before its first
@@ -231,7 +182,8 @@ class RollupProjection(Projection[Contributions | None]):
 
     def write(self, tx: Tx, prepared: Contributions | None) -> None:
         """The roll-ups move by the new contributions less the ones they replace, and so do
-        the day's changes of the day on which each record's first event here happened."""
+        the day's changes of the day on which each record's first event here happened; the
+        matters of the batch's records move to what their records' days now make them."""
         if prepared is None:
             return
         delta = dict(prepared.total)
@@ -240,8 +192,11 @@ class RollupProjection(Projection[Contributions | None]):
             old = orjson.loads(row["contribution"])
             add(delta, old, -1)
             add(daily[prepared.first_days[row["id"]]], old, -1)
-        self._add(tx, prepared.targets, delta)
-        self._add_daily(tx, prepared.targets, daily)
+        add_now(tx, {target: delta for target in prepared.targets})
+        add_daily(
+            tx,
+            {(t, day): c for t in prepared.targets for day, c in daily.items()},
+        )
         tx.write(
             DAYS,
             [
@@ -252,6 +207,7 @@ class RollupProjection(Projection[Contributions | None]):
             WIDEN,
         )
         tx.write(RECORDS, prepared.records, RECORDS.update_all())
+        matters.update(tx, prepared.targets, prepared.record_days)
 
     @staticmethod
     def _previous(tx: Tx, office: str, ids: list[str]) -> list[dict[str, Any]]:
@@ -261,39 +217,19 @@ class RollupProjection(Projection[Contributions | None]):
             (office, *ids),
         )
 
-    @staticmethod
-    def _add(tx: Tx, targets: tuple[str, ...], delta: Counters) -> None:
-        rows = [
-            (target, *key.split("|", 1), value)
-            for target in targets
-            for key, value in delta.items()
-            if value
-        ]
-        tx.write(ROLLUP, rows, ADD)
-
-    @staticmethod
-    def _add_daily(tx: Tx, targets: tuple[str, ...], daily: dict[str, Counters]) -> None:
-        rows = [
-            (target, day, *key.split("|", 1), value)
-            for target in targets
-            for day, counters in daily.items()
-            for key, value in counters.items()
-            if value
-        ]
-        tx.write(DAILY, rows, ADD_DAILY)
-
     def drop(self, tx: Tx, office: str | None) -> None:
         if office is None:
-            for table in (ROLLUP, RECORDS, DAILY, DAYS):
+            for table in TABLES:
                 tx.execute(f"DELETE FROM {table.name}")
             return
         targets = (office, *self.ancestors(office))
         delta: Counters = {}
         for row in tx.all("SELECT contribution FROM rollup_records WHERE office = ?", (office,)):
             add(delta, orjson.loads(row["contribution"]), -1)
-        self._add(tx, targets, delta)
+        add_now(tx, {target: delta for target in targets})
         own = self._own_daily(tx, office)
-        self._add_daily(tx, targets, {day: negated(c) for day, c in own.items()})
+        add_daily(tx, {(t, day): negated(c) for t in targets for day, c in own.items()})
+        matters.forget(tx, targets, office)
         tx.execute("DELETE FROM rollup_records WHERE office = ?", (office,))
         tx.execute("DELETE FROM rollup_days WHERE source = ?", (office,))
 
@@ -309,98 +245,10 @@ class RollupProjection(Projection[Contributions | None]):
         own: dict[str, Counters] = {}
         for sign, code in ((1, office), *((-1, child) for child in sorted(children))):
             for row in tx.all(
-                "SELECT day, metric, key, value FROM rollup_daily WHERE office = ?", (code,)
+                "SELECT day, metric, key, value FROM rollup_daily "
+                "WHERE office = ? AND metric NOT LIKE ?",
+                (code, f"{MATTER}%"),
             ):
                 key = f"{row['metric']}|{row['key']}"
                 add(own.setdefault(row["day"], {}), {key: int(row["value"])}, sign)
         return own
-
-
-def negated(counters: Counters) -> Counters:
-    return {key: -value for key, value in counters.items() if value}
-
-
-FORWARD = (
-    "SELECT metric, key, SUM(value) AS value FROM rollup_daily "
-    "WHERE office = ? AND day <= ? GROUP BY metric, key"
-)
-BACKWARD = (
-    "SELECT metric, key, SUM(value) AS value FROM ("
-    "SELECT metric, key, value FROM rollup WHERE office = ? UNION ALL "
-    "SELECT metric, key, -value AS value FROM rollup_daily WHERE office = ? AND day > ?"
-    ") AS changes GROUP BY metric, key"
-)
-
-
-def counters_at_end_of(tx: Tx, office: str, day: date) -> Counters:
-    """``office``'s roll-up counters as they stood at the end of ``day`` (China time), as far
-    as the roll-up projection has applied events: the changes up to that day added up, or
-    (when fewer days follow it than precede it) the current counters less the changes after
-    it. Either way one statement, so one consistent view of the read side."""
-    bounds = tx.one(
-        "SELECT (SELECT MIN(day) FROM rollup_daily WHERE office = ?) AS first, "
-        "(SELECT MAX(day) FROM rollup_daily WHERE office = ?) AS last",
-        (office, office),
-    )
-    if bounds is None or bounds["first"] is None or day.isoformat() < bounds["first"]:
-        return {}
-    first, last = date.fromisoformat(bounds["first"]), date.fromisoformat(bounds["last"])
-    iso = day.isoformat()
-    if (day - first) <= (last - day):
-        rows = tx.all(FORWARD, (office, iso))
-    else:
-        rows = tx.all(BACKWARD, (office, office, iso))
-    return {f"{r['metric']}|{r['key']}": int(r["value"]) for r in rows if r["value"]}
-
-
-def as_rows(counters: Counters) -> list[dict[str, Any]]:
-    """Counters in the shape of ``rollup`` rows, as ``summarize_rollup`` takes them."""
-    rows = []
-    for key, value in sorted(counters.items()):
-        metric, name = key.split("|", 1)
-        rows.append({"metric": metric, "key": name, "value": value})
-    return rows
-
-
-def summarize_rollup(
-    office: str, rows: list[dict[str, Any]], today: date, calendar: WorkingCalendar
-) -> dict[str, Any]:
-    """Turn one office's counters into the roll-up users read, with lights as of ``today``."""
-    by: dict[str, dict[str, int]] = {}
-    for row in rows:
-        if row["value"]:
-            by.setdefault(row["metric"], {})[row["key"]] = int(row["value"])
-    due = by.get("due", {})
-    last_yellow = yellow_until(today, calendar).isoformat()
-    red = sum(v for k, v in due.items() if k < today.isoformat())
-    yellow = sum(v for k, v in due.items() if today.isoformat() <= k <= last_yellow)
-    total = by.get("total", {}).get("all", 0)
-    completion = by.get("completion", {})
-    completed = completion.get("count", 0)
-    timed = completion.get("timed", 0)
-    sources = sorted(by.get("source_kind", {}))
-    return {
-        "office": office,
-        "on": today.isoformat(),
-        "total": total,
-        "by_status": by.get("status", {}),
-        "by_kind": by.get("kind", {}),
-        "by_light": {"green": total - red - yellow, "yellow": yellow, "red": red},
-        "overdue": red,
-        "completed": completed,
-        "on_time_rate": round(completion.get("on_time", 0) / completed, 4) if completed else None,
-        "mean_working_days_to_completion": (
-            round(completion.get("working_days", 0) / timed, 2) if timed else None
-        ),
-        "by_source_kind": {
-            s: {
-                "count": by["source_kind"][s],
-                "completed": by.get("completed_by_source", {}).get(s, 0),
-                "on_time": by.get("on_time_by_source", {}).get(s, 0),
-            }
-            for s in sources
-        },
-        "by_month": dict(sorted(by.get("month", {}).items())),
-        "commended": by.get("flag", {}).get("commended", 0),
-        "under_rectification": by.get("flag", {}).get("rectification", 0),
-    }
