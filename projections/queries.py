@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
-from domain.lights import AWAITING_WORK, light, yellow_until
+from domain.lights import AWAITING_WORK, ENDED, light, yellow_until
 from domain.values import WorkingCalendar
 from projections.readstore import ReadStore
 from projections.rollup import (
@@ -133,7 +133,7 @@ class ReadModels:
         item["overdue"] = (
             date.fromisoformat(reported) > deadline
             if reported
-            else item["status"] != "closed" and today > deadline
+            else item["status"] not in ENDED and today > deadline
         )
         return item
 

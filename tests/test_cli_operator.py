@@ -37,6 +37,8 @@ def test_every_event_the_cli_records_names_the_channel_and_the_os_user(run: Run)
     entry = offices["items"][0]
     assert (entry["actor_user"], entry["actor_channel"]) == ("张三", "cli")
     assert entry["actor_os_user"] == getpass.getuser()
+    shown = run("audit", "trail", "--office", "gansu")
+    assert f"(gansu, supervisor, cli:{getpass.getuser()})" in shown  # who really ran it
 
 
 def test_the_same_reference_twice_is_refused_with_the_first_item_shown(run: Run) -> None:

@@ -139,10 +139,19 @@ def audit_trail(c: Context, /, office: str, as_json: bool, **filters: Any) -> No
         as_json,
         lambda r: (
             f"{r['position']:>6} {r['time']} {r['type']:22} "
-            f"{r['actor_name']} ({r['actor_office']}, {r['actor_role']}) {r['record_id'][:8]} "
+            f"{r['actor_name']} ({r['actor_office']}, {r['actor_role']}{via(r)}) "
+            f"{r['record_id'][:8]} "
             f"{r['summary']}"
         ),
     )
+
+
+def via(row: dict[str, Any]) -> str:
+    """How the actor came, when known: ", cli:ops" (the operating-system user), ", api"."""
+    channel, os_user = row.get("actor_channel") or "", row.get("actor_os_user") or ""
+    if not channel:
+        return ""
+    return f", {channel}:{os_user}" if os_user else f", {channel}"
 
 
 @click.group("projections")

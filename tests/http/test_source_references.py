@@ -71,3 +71,10 @@ def test_the_flag_is_documented_and_must_be_a_boolean(api: Api) -> None:
         ITEMS, json={**ITEM, "allow_duplicate": "也许"}, headers=api.headers("gansu", "supervisor")
     )
     assert bad.status_code == 422 and "allow_duplicate" in bad.json["errors"]
+
+
+def test_the_audit_trail_says_an_action_came_over_the_api(api: Api) -> None:
+    h = api.headers("gansu", "supervisor")
+    assert api.client.post(ITEMS, json=ITEM, headers=h).status_code == 201
+    (entry,) = api.client.get("/api/v1/offices/gansu/audit", headers=h).json["items"]
+    assert (entry["actor_channel"], entry["actor_os_user"]) == ("api", "")

@@ -105,11 +105,15 @@ def test_the_deadline_engine_and_the_rollup_leave_concluded_tasks_alone(
         assert engine_acts(ducha, office, ids[office]) == [], office
 
     ducha.clock.set(LATE.isoformat())  # type: ignore[attr-defined]
-    rollup = ducha.views.rollup(SC)
+    figures = ducha.views.rollup(SC)
+    rollup = figures["records"]
     assert rollup["overdue"] == 2  # the open item and its task, none of the concluded
     assert rollup["by_status"]["concluded"] == 3
-    assert ducha.views.rollup("baiyin")["overdue"] == 0
+    assert figures["matters"]["overdue"] == 1  # the open matter; the closed one is not
+    assert ducha.views.rollup("baiyin")["records"]["overdue"] == 0
     assert ducha.supervision.get("baiyin", ids["baiyin"]).overdue is False
+    listed = ducha.views.items("baiyin", status="concluded").items
+    assert [i["overdue"] for i in listed] == [False]  # the list agrees with the record
 
 
 def test_delivering_every_event_again_concludes_nothing_twice(ducha: Platform) -> None:

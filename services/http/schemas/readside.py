@@ -111,6 +111,17 @@ class AuditEntry(ma.Schema):
     )
     actor_office = f.String(required=True)
     actor_role = f.String(required=True)
+    actor_channel = f.String(
+        required=True,
+        metadata={
+            "description": "How the actor came: api, web, cli, demo; empty for the platform's "
+            "engines and for events recorded before channels were kept"
+        },
+    )
+    actor_os_user = f.String(
+        required=True,
+        metadata={"description": "cli only: the operating-system account that ran the command"},
+    )
     summary = f.String(required=True)
 
 
