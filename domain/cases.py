@@ -1,4 +1,5 @@
 """The life cycle shared by a supervision item and a task: every step an event.
+May import: the standard library, eventsourcing and ``domain`` (assignment, lights, values).
 
 ``SupervisionItem`` (the registering office's record) and ``Task`` (a receiving office's own
 record of an item assigned to it) go through the same steps; they differ in how they start and

@@ -1,4 +1,7 @@
-"""预警灯: the warning light, derived from deadline, status and the calendar; never stored."""
+"""预警灯: the warning light, derived from deadline, status and the calendar; never stored.
+
+May import: the standard library and ``domain`` (values).
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
 """Who may do what: the role × action matrix of the HTTP API (the README shows it).
+May import: the standard library.
 
 Roles build on each other for actions: a supervisor may do what a clerk does, a leader what
 a supervisor does. Auditors and admins carry out no item action. Where a user may *look* is

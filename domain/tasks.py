@@ -1,4 +1,7 @@
-"""承办任务: a receiving office's own record of an item assigned to it from above."""
+"""承办任务: a receiving office's own record of an item assigned to it from above.
+
+May import: the standard library, eventsourcing and ``domain`` (cases, values).
+"""
 
 from __future__ import annotations
 

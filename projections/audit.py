@@ -1,4 +1,7 @@
-"""The audit trail: every event with office, actor, time, type and a one-line summary."""
+"""The audit trail: every event with office, actor, time, type and a one-line summary.
+
+May import: the standard library and ``projections`` (readstore, runner).
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""Queries on the read models. Lights and overdue flags are derived here, as of ``today``."""
+"""Queries on the read models. Lights and overdue flags are derived here, as of ``today``.
+
+May import: the standard library, ``domain`` (lights, values), ``projections`` (readstore,
+rollup) and ``services`` (views).
+"""
 
 from __future__ import annotations
 

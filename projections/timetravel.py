@@ -1,4 +1,6 @@
 """Time travel: the read models as they stood at a past instant.
+May import: the standard library, ``domain`` (cases, values), ``projections`` (queries,
+readstore, rollup, rollup.counters, rollup.matters, runner) and ``services`` (errors, stores).
 
 Events carry their business time (DESIGN §6.8: in the payload, not a column). Roll-ups start
 from the roll-up projection's daily changes (``rollup_daily``: the counters at the end of the

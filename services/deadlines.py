@@ -1,4 +1,6 @@
 """The deadline engine (自动催办, 自动督办): run daily, or for a given day.
+May import: the standard library, ``domain`` (errors, lights, values), ``projections``
+(readstore) and ``services`` (calendar, clock, registry, supervision, views).
 
 For each office's records still awaiting work (per the items projection): at **yellow**
 (≤ 3 working days left) it urges once; at **red** (overdue) it escalates to the assigning

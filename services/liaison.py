@@ -1,4 +1,6 @@
 """Liaison (工作联系): the cross-office process manager (交办 down, 报告 up, 决定 down again).
+May import: the standard library, ``domain`` (cases, errors, tasks, values), ``projections``
+(readstore, runner) and ``services`` (errors, inputs, supervision).
 
 Not to be confused with the Kafka relay (``services/kafka/relay.py``), which only carries events.
 

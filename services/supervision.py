@@ -1,4 +1,6 @@
 """Commands and queries on supervision items and tasks, each in its own office's store.
+May import: the standard library, eventsourcing, ``domain`` (assignment, cases, circulars,
+errors, items, tasks, values) and ``services`` (clock, errors, registry, stores, views).
 
 Every command is: load, one domain call, save. A save that loses a race, or a caller's
 ``expected_version`` that is stale, raises ``ConflictError``: nothing is overwritten. A command

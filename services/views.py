@@ -1,4 +1,5 @@
 """Plain DTOs returned by queries; never aggregates. Their ``to_dict`` is the JSON shape.
+May import: the standard library and ``domain`` (cases, lights, tasks).
 
 Also how a record (item or task) becomes a view (``case_fields``, ``case_view``): the services
 and the items projection both use it, so it lives here, importing only the domain.

@@ -469,4 +469,5 @@ def test_the_audit_trail_says_who_in_words(run: Run) -> None:
         "gansu",
         "supervisor",
     )
-    assert "张三 (gansu, supervisor)" in run("audit", "trail", "--office", "gansu")
+    shown = run("audit", "trail", "--office", "gansu")
+    assert f"张三 (gansu, supervisor, cli:{getpass.getuser()})" in shown

@@ -1,7 +1,9 @@
 """Roll-ups for an office and all its descendants, maintained incrementally (the projection:
 ``projection``), each matter counted once (``matters``), read as people read them
 (``summary``). The counters each record contributes are in ``counters``, the tables in
-``tables``. Importers use the names re-exported here."""
+``tables``. Importers use the names re-exported here.
+May import: ``projections`` (rollup.counters, rollup.projection, rollup.summary, rollup.tables).
+"""
 
 from projections.rollup.counters import Counters, add, as_rows, contribution, counted
 from projections.rollup.projection import RollupProjection

@@ -1,6 +1,7 @@
 """What one record (item or task) contributes to the roll-ups it feeds: a few counters —
 status, kind, source kind, month, its deadline while the work is due, completion figures,
 flags — and the arithmetic on such counters. Pure: the domain and the standard library only.
+May import: the standard library and ``domain`` (cases, lights, tasks, values).
 
 A counter's name is ``metric|key``. Records' counters are stored under their own metric
 names; matters' (each matter once, with its record nearest to the office) under the same

@@ -1,5 +1,7 @@
 """Matters counted once: a matter (a root item and everything assigned from it) counts once
 in an office's roll-up, with the contribution of its record *nearest* to the office.
+May import: the standard library, orjson and ``projections`` (readstore, rollup.counters,
+rollup.tables).
 
 The records of a matter that lie in office T's subtree are ordered by their distance from T
 (levels down the office chain; T's own record first), then by when they came into being,

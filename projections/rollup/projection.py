@@ -1,4 +1,7 @@
 """Roll-ups for an office and all its descendants, maintained incrementally.
+May import: the standard library, orjson, ``domain`` (cases, values), ``projections``
+(readstore, rollup, rollup.counters, rollup.matters, rollup.tables, runner) and ``services``
+(stores).
 
 Each record (item or task) contributes a few counters — status, kind, source kind, month,
 its deadline while the work is due, completion figures, flags. When an event changes a

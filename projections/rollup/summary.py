@@ -2,6 +2,8 @@
 office's own records (``records``), lights judged on a given day. Also the counters as they
 stood at the end of a past day (a sum over ``rollup_daily``). Imports the read store's ``Tx``,
 the calendar and the roll-up's counters.
+May import: the standard library, ``domain`` (lights, values) and ``projections`` (readstore,
+rollup.counters).
 
 The **on-time rate** is on-time completions ÷ what is *due*: completed, or past its deadline
 and not done. It is never 100 % while anything is overdue, and None when nothing is due yet.

@@ -1,5 +1,6 @@
 """The roll-up projection's tables, and the statements that add to its counters. Imports the
 read store's ``Table`` and ``Tx`` only.
+May import: ``projections`` (readstore, rollup.counters).
 
 ``rollup``: each office's counters now (its subtree's records, and its matters ``m.…``).
 ``rollup_daily``: what each counter changed by on each China business day (time travel sums

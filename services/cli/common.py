@@ -1,5 +1,8 @@
 """Shared by every command group: option types, output helpers, the lazily built
-platform (``Context``) and the actor a command records. Imports the services only."""
+platform (``Context``) and the actor a command records. Imports the services only.
+May import: the standard library, click, ``domain`` (errors, policy, values) and ``services``
+(bootstrap, calendar, errors, inputs, views).
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""``ducha items`` and ``ducha circulars``: register (立项), read and act on items and tasks."""
+"""``ducha items`` and ``ducha circulars``: register (立项), read and act on items and tasks.
+
+May import: the standard library, click, ``domain`` (errors, lights, values), ``services``
+(actions, calendar, duplicates, inputs, supervision) and ``services.cli`` (common).
+"""
 
 from __future__ import annotations
 

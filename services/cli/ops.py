@@ -1,5 +1,8 @@
 """Operating commands: the demo, serving, the deadline engine, the Kafka relay and
-workers, and the cross-office process manager's skipped relays."""
+workers, and the cross-office process manager's skipped relays.
+May import: the standard library, click, ``services.cli`` (common) and ``services`` (users,
+views).
+"""
 
 from __future__ import annotations
 

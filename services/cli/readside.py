@@ -1,5 +1,8 @@
 """Read-side commands: the responsibility tree, roll-ups, circular rankings, audit trails
-and projection maintenance."""
+and projection maintenance.
+May import: the standard library, click, ``projections`` (runner), ``services.cli`` (common,
+tables) and ``services`` (errors, inputs, users, views).
+"""
 
 from __future__ import annotations
 

@@ -1,6 +1,8 @@
 """Roll-ups and circular rankings as the CLI prints them: plain-text tables, aligned for
 Chinese names too (a CJK character takes two columns). Only shapes what the read models
-return; imports the standard library."""
+return; imports the standard library.
+May import: the standard library.
+"""
 
 from __future__ import annotations
 

@@ -1,6 +1,9 @@
 """What every blueprint of the HTTP API shares: the platform and directory of the app at hand
 (``ApiContext``, kept in ``app.extensions``), the caller and the actor they record, how a
 record is shown, and the OpenAPI pieces (bearer security, If-Match, Idempotency-Key).
+May import: the standard library, flask, flask_smorest, webargs, ``domain`` (lights, values),
+``services`` (bootstrap, inputs, users, views) and ``services.http`` (auth, errors,
+idempotency).
 
 Imports the services and the HTTP helpers (auth, errors, idempotency); no blueprint.
 """

@@ -1,5 +1,7 @@
 """Items and tasks: register (立项), list, read, time travel, history, the tree, and the
 twenty actions (each with If-Match).
+May import: the standard library, flask, ``domain`` (policy, values), ``services`` (actions,
+duplicates, errors, http, inputs, supervision, views) and ``services.http`` (common, errors).
 
 Views only translate. Imports the services and ``services.http.common``; never a store."""
 

@@ -1,5 +1,7 @@
 """Offices (机关): register and list them, their deadline policy, their users, and the
 skipped relays they are at either end of.
+May import: the standard library, ``domain`` (policy), ``services`` (http, views) and
+``services.http`` (common, errors).
 
 Views only translate: check access, call one service, shape the answer. Imports the
 services, ``services.http.common`` and ``services.http.errors``; never a store."""

@@ -1,5 +1,6 @@
 """The read side of an office and its subtree: roll-ups, the audit trail, circulars
 (issuing one, and the ranking).
+May import: the standard library, ``services`` (http) and ``services.http`` (common, errors).
 
 Views only translate. Imports the read models through the platform and
 ``services.http.common``."""

@@ -2,6 +2,7 @@
 over its recorder, with the transcodings of our value objects), the bound on open offices and
 the ``Backend`` interface that ``sqlite`` and ``postgres`` implement. Imports the domain's value
 objects and ``eventsourcing``.
+May import: the standard library, eventsourcing and ``domain`` (assignment, values).
 
 Thousands of offices, few of them busy at once: a backend keeps what an office holds — its open
 SQLite files, its cached aggregates — only for the most recently used offices (``RecentOffices``)

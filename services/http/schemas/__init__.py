@@ -1,4 +1,5 @@
 """Request and response shapes. Field names follow the domain and the CLI's option names.
+May import: ``services.http.schemas`` (actions, fields, items, offices, readside).
 
 Responses are dumped from plain JSON values (dates already ISO strings), so date and time
 fields are declared as strings with an OpenAPI ``format``.

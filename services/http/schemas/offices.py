@@ -1,4 +1,7 @@
-"""Offices, their deadline policy, their users, and their skipped relays."""
+"""Offices, their deadline policy, their users, and their skipped relays.
+
+May import: marshmallow, ``domain`` (users, values) and ``services.http.schemas`` (fields).
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
 """The read side: roll-ups, audit entries, circulars (issuing and ranking), the public page,
-health."""
+health.
+May import: marshmallow and ``services.http.schemas`` (fields).
+"""
 
 from __future__ import annotations
 
