@@ -37,6 +37,7 @@ from services.http.items import items
 from services.http.offices import offices
 from services.http.public import health, public
 from services.http.readside import reads
+from services.signin import SignIn
 from services.users import UserDirectory
 from services.web import init_web
 
@@ -71,11 +72,13 @@ def create_app(platform: Platform, users: UserDirectory | None = None) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]
     api = DuchaApi(app, spec_kwargs=SPEC)
     lease = float(os.environ.get("DUCHA_IDEMPOTENCY_LEASE_SECONDS", LEASE_SECONDS))
+    directory = users or UserDirectory(platform.registry, platform.clock)
     app.extensions["ducha"] = ApiContext(
         platform,
-        users or UserDirectory(platform.registry, platform.clock),
+        directory,
         Access(platform.registry),
         IdempotencyKeys(platform.read, lease),
+        SignIn(directory, platform.read, platform.clock),
     )
     app.register_error_handler(Exception, from_exception)
     app.register_error_handler(HTTPException, from_exception)
@@ -86,7 +89,7 @@ def create_app(platform: Platform, users: UserDirectory | None = None) -> Flask:
     app.teardown_request(free_key)
     for blueprint in (health, public, offices, items, reads, admin):
         api.register_blueprint(blueprint)
-    init_web(app, platform, context_of(app).users)
+    init_web(app, context_of(app))
     return app
 
 

@@ -26,6 +26,7 @@ from services.http.auth import Access, authenticate
 from services.http.errors import ApiError
 from services.http.idempotency import MAX_KEY, IdempotencyKeys
 from services.inputs import china_time
+from services.signin import SignIn
 from services.users import UserDirectory, UserView
 from services.views import CaseView
 
@@ -74,6 +75,7 @@ class ApiContext:
     users: UserDirectory
     access: Access
     keys: IdempotencyKeys
+    sign_in: SignIn
 
 
 def context() -> ApiContext:

@@ -20,10 +20,12 @@ from services.http.common import (
     access,
     actor,
     caller,
+    context,
     platform,
     users,
 )
 from services.http.errors import ApiError
+from services.inputs import china_time
 from services.views import paginate
 
 # -- offices ------------------------------------------------------------------------
@@ -80,11 +82,13 @@ def set_policy(data: dict[str, Any], _query: dict[str, Any], code: str) -> Any:
 @offices.response(200, s.UserList)
 @offices.doc(security=BEARER)
 def office_users(args: dict[str, Any], code: str) -> Any:
-    """The office's users (tokens are never shown). Roles: admin."""
+    """The office's users (tokens and passwords are never shown), with any sign-in lock.
+    Roles: admin."""
     user = caller()
     access().admin(user, "manage-users")
     platform().registry.get(code)
-    found = [u.to_dict() for u in users().list(code)]
+    locks = {lock.login: china_time(lock.until) for lock in context().sign_in.locks()}
+    found = [u.to_dict() | {"locked_until": locks.get(u.login or "")} for u in users().list(code)]
     return paginate(found, args["page"], args["per_page"]).to_dict()
 
 
@@ -94,11 +98,15 @@ def office_users(args: dict[str, Any], code: str) -> Any:
 @offices.response(201, s.UserCreated)
 @offices.doc(security=BEARER, parameters=[IDEMPOTENCY_KEY])
 def add_user(data: dict[str, Any], _query: dict[str, Any], code: str) -> Any:
-    """A new user of the office; the answer carries the token, this once. Roles: admin."""
+    """A new user of the office; the answer carries the token, this once. With a login (and
+    its password, chosen by the admin) the person can also sign in to the screens.
+    Roles: admin."""
     user = caller()
     access().admin(user, "manage-users")
     platform().registry.get(code)
-    added, token = users().add(actor(user), code, data["role"], data["name"])
+    added, token = users().add(
+        actor(user), code, data["role"], data["name"], data["login"], data["password"]
+    )
     return {**added.to_dict(), "token": token}, 201
 
 

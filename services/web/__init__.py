@@ -20,19 +20,18 @@ from pathlib import Path
 from flask import Flask, session
 from flask_babel import Babel
 
-from services.bootstrap import Platform
-from services.http.auth import Access
+from services.http.common import ApiContext
 from services.preferences import Preferences
-from services.signin import SignIn
-from services.users import UserDirectory
 from services.web import auth, desk, errors, names  # noqa: F401  (their routes join the blueprint)
 from services.web.common import DEFAULT_LANGUAGE, LANGUAGES, WebContext, csrf, idle_timeout, web
 
 HERE = Path(__file__).parent
 
 
-def init_web(app: Flask, platform: Platform, users: UserDirectory) -> None:
-    """Add the screens to ``app`` (which already serves the API over ``platform``)."""
+def init_web(app: Flask, api: ApiContext) -> None:
+    """Add the screens to ``app``, which already serves the API (``api``: its platform, user
+    directory, access rules and sign-in)."""
+    platform = api.platform
     app.config.update(
         SECRET_KEY=secret_key(platform.settings.data_dir),
         SESSION_COOKIE_HTTPONLY=True,
@@ -49,9 +48,9 @@ def init_web(app: Flask, platform: Platform, users: UserDirectory) -> None:
     Babel(app, locale_selector=chosen_language)
     app.extensions["ducha_web"] = WebContext(
         platform,
-        users,
-        Access(platform.registry),
-        SignIn(users, platform.read, platform.clock),
+        api.users,
+        api.access,
+        api.sign_in,
         Preferences(platform.read),
         idle_timeout(),
     )

@@ -57,6 +57,15 @@ class PolicyIn(Strict):
 class UserIn(Strict):
     role = Text(required=True, validate=v.OneOf(USER_ROLES))
     name = words(metadata={"description": "The person's name, e.g. 张三"})
+    login = Text(
+        load_default=None,
+        metadata={"description": "A login for the screens (e.g. zhangsan); needs password"},
+    )
+    password = Text(
+        load_default=None,
+        load_only=True,
+        metadata={"description": "With login: at least 10 characters; only its hash is kept"},
+    )
 
 
 class UserOut(ma.Schema):
@@ -66,6 +75,14 @@ class UserOut(ma.Schema):
     name = f.String(required=True)
     revoked = f.Boolean(required=True)
     registered_at = iso_time(required=True)
+    login = f.String(allow_none=True, required=True, metadata={"description": "For the screens"})
+    locked_until = f.String(
+        allow_none=True,
+        metadata={
+            "description": "China time until which the login is locked after five failed "
+            "sign-ins in a row (lists only)"
+        },
+    )
 
 
 class UserCreated(UserOut):
