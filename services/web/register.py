@@ -62,7 +62,6 @@ EMPTY_FORM = {name: "" for name in FIELDS} | {"importance": "3", "urgency": "3"}
 MESSAGES = (
     ("Missing data for required field", _l("This field is required.")),
     ("Shorter than minimum length", _l("This field is required.")),
-    ("is required", _l("This field is required.")),
     ("Not a valid date", _l("Enter a date as YYYY-MM-DD.")),
     ("must be a date from", _l("Enter a date between 2000 and 2199.")),
     ("Must be one of", _l("Choose one of the listed values.")),
@@ -76,15 +75,16 @@ MESSAGES = (
         _l("A deadline is required for this kind of source."),
     ),
     ("is longer than", _l("This text is too long.")),
+    ("is required", _l("This field is required.")),
 )
 
 
 def explain(message: str) -> str:
     """A schema's or the domain's message about a field, in the person's language."""
     for start, text in MESSAGES:
-        if message.startswith(start) or start in message:
+        if start in message:
             return str(text)
-    return _("This value is not accepted: %(reason)s", reason=message)
+    return str(_("This value is not accepted: %(reason)s", reason=message))
 
 
 def field_errors(messages: Mapping[str, Any]) -> dict[str, str]:

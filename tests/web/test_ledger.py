@@ -170,8 +170,18 @@ def test_the_api_list_takes_the_same_sort_and_range(ledger: Screens) -> None:
     assert backwards.status_code == 422 and "deadline_to" in backwards.json["errors"]
     unknown = api.client.get("/api/v1/offices/gansu/items?sort=doc", headers=h)
     assert unknown.status_code == 422 and "sort" in unknown.json["errors"]
+    register(ledger, "补登己", deadline=date(2026, 3, 3))
     default = api.client.get("/api/v1/offices/gansu/items", headers=h).json
-    assert [i["title"] for i in default["items"]][0] == "逾期甲"  # registration order
+    assert [i["title"] for i in default["items"]] == [  # the API's default: registration order
+        "逾期甲",
+        "临期乙",
+        "本月丙",
+        "下月丁",
+        "年底戊",
+        "补登己",
+    ]
+    screen_default = titles(ledger.signed_in("gansu", "leader").get("/ledger").text)
+    assert screen_default[:3] == ["逾期甲", "补登己", "临期乙"]  # the screen's: by deadline
 
 
 def sees_items(who: str, role: str) -> bool:
