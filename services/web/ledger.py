@@ -142,13 +142,15 @@ def ledger_page() -> Any:
         "china_day": china_day,
         "source_kinds": SOURCE_KINDS,
         "per_page_choices": PER_PAGE,
+        "default_per_page": ItemQuery().fields["per_page"].load_default,
         "item_path": item_path,
         "may_register": may_register(user),
         "target": TARGET,
     }
     status = 422 if errors else 200
-    if request.headers.get("HX-Target") == TARGET:
-        return page("parts/ledger_results.html", status, **values)
+    if request.headers.get("HX-Target") == TARGET:  # htmx: the results, and a clean address
+        body, _status = page("parts/ledger_results.html", status, **values)
+        return body, status, {"HX-Push-Url": link(keep)}
     return page("ledger.html", status, **values)
 
 

@@ -151,6 +151,7 @@ def test_htmx_swaps_the_results_only(ledger: Screens) -> None:
     )
     assert part.status_code == 200 and "<html" not in part.text and "<form" not in part.text
     assert titles(part.text) == ["逾期甲"]
+    assert part.headers["HX-Push-Url"] == "/ledger?light=red"  # the address without empty fields
     restored = client.get("/ledger?light=red", headers={"HX-Request": "true"})
     assert "<html" in restored.text  # a history restore gets the whole page
 
