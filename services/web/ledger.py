@@ -29,7 +29,7 @@ from services.http.schemas.items import ItemQuery
 from services.inputs import china_time
 from services.web.common import context, me, page, signed_in, web
 from services.web.names import LIGHTS as LIGHT_NAMES
-from services.web.names import STATUSES
+from services.web.names import STATUSES, light_badge
 from services.web.register import (
     KIND_NAMES,
     SOURCE_NAMES,
@@ -125,7 +125,6 @@ def ledger_page() -> Any:
         "found": found,
         "errors": errors,
         "args": args,
-        "keep": keep,
         "current_sort": current,
         "pages": pages(found, keep),
         "headings": [(k, name, *sort_link(keep, k, current)) for k, name in COLUMNS],
@@ -133,25 +132,43 @@ def ledger_page() -> Any:
             (name, link({"office": code} if code != user.office else {}, **f), f)
             for name, f in saved_views(platform.views.today())
         ],
-        "statuses": STATUSES,
-        "lights": LIGHTS,
-        "light_names": LIGHT_NAMES,
-        "source_names": SOURCE_NAMES,
-        "kind_names": KIND_NAMES,
-        "filter_fields": FILTER_FIELDS,
-        "china_day": china_day,
-        "source_kinds": SOURCE_KINDS,
-        "per_page_choices": PER_PAGE,
-        "default_per_page": ItemQuery().fields["per_page"].load_default,
-        "item_path": item_path,
         "may_register": may_register(user),
-        "target": TARGET,
+        **words(),
+        **FIXED,
     }
     status = 422 if errors else 200
     if request.headers.get("HX-Target") == TARGET:  # htmx: the results, and a clean address
         body, _status = page("parts/ledger_results.html", status, **values)
         return body, status, {"HX-Push-Url": link(keep)}
     return page("ledger.html", status, **values)
+
+
+FIXED = {
+    "lights": LIGHTS,
+    "filter_fields": FILTER_FIELDS,
+    "china_day": china_day,
+    "source_kinds": SOURCE_KINDS,
+    "per_page_choices": PER_PAGE,
+    "default_per_page": ItemQuery().fields["per_page"].load_default,
+    "item_path": item_path,
+    "target": TARGET,
+}
+
+
+def words() -> dict[str, Any]:
+    """The names the template repeats on every row, translated once per request."""
+
+    def plain(names: dict[str, Any]) -> dict[str, str]:
+        return {k: str(v) for k, v in names.items()}
+
+    return {
+        "statuses": plain(STATUSES),
+        "light_names": plain(LIGHT_NAMES),
+        "badges": {light: light_badge(light) for light in LIGHTS},
+        "source_names": plain(SOURCE_NAMES),
+        "kind_names": plain(KIND_NAMES),
+        "labels": plain({"light": _l("Light"), **dict(COLUMNS)}),
+    }
 
 
 def pages(found: Any, keep: dict[str, str]) -> dict[str, Any]:
