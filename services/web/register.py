@@ -14,6 +14,7 @@ auth errors, and ``services.web.common``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
@@ -57,6 +58,7 @@ SOURCE_NAMES = {
     "instruction": _l("leader's instruction"),
 }
 KIND_NAMES = {"item": _l("item"), "task": _l("task")}
+WHOLE = re.compile(r"-?[0-9]{1,6}")
 EMPTY_FORM = {name: "" for name in FIELDS} | {"importance": "3", "urgency": "3"}
 
 MESSAGES = (
@@ -118,7 +120,7 @@ def form_data(form: Mapping[str, str]) -> dict[str, Any]:
         data["deadline"] = None
     for name in ("importance", "urgency"):
         value = data[name].strip()
-        data[name] = int(value) if value.isdigit() and len(value) < 3 else value
+        data[name] = int(value) if WHOLE.fullmatch(value) else value  # else the schema says
     data["allow_duplicate"] = form.get("allow_duplicate") == "on"
     return data
 

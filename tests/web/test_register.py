@@ -105,6 +105,9 @@ def test_schema_errors_stand_next_to_their_fields_with_the_input_kept(screens: S
     assert screens.api.platform.views.items("gansu").total == 0
     status = submit(client, title="").status_code
     assert status == 422
+    scale = submit(client, importance="-1", urgency="高").text
+    assert error_of(scale, "importance") == "数值超出允许范围。"
+    assert error_of(scale, "urgency") == "请填写整数。"
 
 
 def test_domain_errors_stand_next_to_their_fields(screens: Screens) -> None:
