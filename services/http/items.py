@@ -3,7 +3,8 @@ twenty actions (each with If-Match).
 May import: the standard library, flask, ``domain`` (policy, values), ``services`` (actions,
 duplicates, errors, http, inputs, supervision, views) and ``services.http`` (common, errors).
 
-Views only translate. Imports the services and ``services.http.common``; never a store."""
+Views only translate. Imports the services, ``services.http.common`` and the list's query
+(``projections.ledger``, shared with the ledger screen); never a store."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from flask import g
 
 from domain.policy import roles_for
 from domain.values import business_date
+from projections.ledger import LedgerQuery, ledger
 from services.actions import domain_params, registration_warnings
 from services.duplicates import check_source
 from services.errors import NotFoundError
@@ -87,24 +89,12 @@ def register_item(data: dict[str, Any], _query: dict[str, Any], code: str) -> An
 @items.response(200, s.ItemPage)
 @items.doc(security=BEARER)
 def list_items(args: dict[str, Any], code: str) -> Any:
-    """The office's items and tasks, filtered and paginated, with their lights.
+    """The office's items and tasks, filtered, sorted and paginated, with their lights (the
+    same query as the ledger screen).
 
     Any role of the office; an auditor across the subtree granted."""
     access().items(caller(), code)  # passing it means the office exists
-    found = platform().views.items(
-        code,
-        status=args.get("status"),
-        light_=args.get("light"),
-        source_kind=args.get("source_kind"),
-        kind=args.get("kind"),
-        importance=args.get("importance"),
-        urgency=args.get("urgency"),
-        assignee=args.get("assignee"),
-        text=args.get("text"),
-        page=args["page"],
-        per_page=args["per_page"],
-    )
-    return found.to_dict()
+    return ledger(platform().views, code, LedgerQuery.of(args)).to_dict()
 
 
 @items.route("/offices/<code>/items/<item_id>", methods=["GET"])

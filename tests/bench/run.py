@@ -10,7 +10,9 @@ Also: HTTP ``report-progress`` under gunicorn vs the services layer (target ≥ 
 ``tests/bench/http.py``), the rebuild figure (projections vs decoding alone, target ≥ 0.4),
 the roll-up query's p99 at the root of ~3,200 offices with 10⁵ and 10⁶ items
 (``tests/bench/rollup.py``), and the time-travel roll-up at the root of 331 offices from the
-daily changes vs a full replay (``tests/bench/timetravel.py``).
+daily changes vs a full replay (``tests/bench/timetravel.py``), and the screens: ``/desk`` and
+``/ledger`` p95 server time vs the JSON list of the same rows (target ≥ 0.5) and the desk's page
+weight (≤ 150 kB, ``tests/bench/web.py``).
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from tests.bench.items import bench_item
 from tests.bench.kafka import kafka_figures
 from tests.bench.rollup import hierarchy
 from tests.bench.timetravel import time_travel_figure
+from tests.bench.web import web_figure
 
 TARGET = 0.7
 COMMANDS_PER_ITEM = 4
@@ -308,6 +311,11 @@ def main() -> int:
             "(gunicorn workers × threads) vs the services layer with the same clients:"
         )
         passed.append(http_figure(root, args.clients, args.per_client, args.rounds))
+        print(
+            f"screens: /desk and /ledger vs the JSON list route, {args.clients} signed-in "
+            "clients (server p95, best round):"
+        )
+        passed.append(web_figure(root, args.clients, rounds=args.rounds))
         print("Kafka (Tansu broker, PostgreSQL stores):")
         passed.extend(kafka_figures(url.replace("/ducha_bench?", "/postgres?")))
         offices = len(hierarchy()) + 1

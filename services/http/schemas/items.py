@@ -1,15 +1,18 @@
 """Items and tasks: registering one, what a record looks like, lists, history and the tree. May
-import: marshmallow, the domain's values, ``services.http.schemas.fields`` and, for the light names,
-``projections.queries``.
+import: marshmallow, the domain's values, ``services.http.schemas.fields`` and, for the light names
+and sort keys, ``projections.queries`` and ``projections.ledger``.
 """
 
 from __future__ import annotations
+
+from datetime import date
 
 import marshmallow as ma
 from marshmallow import fields as f
 from marshmallow import validate as v
 
 from domain.values import SOURCE_KINDS
+from projections.ledger import SORTS
 from projections.queries import LIGHTS
 from services.http.schemas.fields import (
     Day,
@@ -112,6 +115,21 @@ class ItemQuery(Paging):
     urgency = f.Integer(validate=v.Range(1, 5))
     assignee = Text()
     text = Text()
+    deadline_from = Day(metadata={"description": "Deadline on or after this day"})
+    deadline_to = Day(metadata={"description": "Deadline on or before this day"})
+    sort = Text(
+        validate=v.OneOf(SORTS),
+        metadata={
+            "description": "Order: a column, descending with a leading '-' (default: the "
+            "order of registration)"
+        },
+    )
+
+    @ma.validates_schema
+    def range_in_order(self, data: dict[str, object], **_kw: object) -> None:
+        first, last = data.get("deadline_from"), data.get("deadline_to")
+        if isinstance(first, date) and isinstance(last, date) and last < first:
+            raise ma.ValidationError("must not be before deadline_from", "deadline_to")
 
 
 ItemPage = page_of(ItemOut, "ItemPage")
