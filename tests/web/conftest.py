@@ -24,8 +24,11 @@ TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 @pytest.fixture(scope="session", autouse=True)
 def compiled_catalogs() -> None:
-    """``make install`` compiles the catalogs; a bare ``pytest`` run may not have."""
-    if not (CATALOGS / "zh_Hans_CN" / "LC_MESSAGES" / "messages.mo").exists():
+    """``make install`` compiles the catalogs; a bare ``pytest`` run may not have, or may
+    run after the catalog changed."""
+    folder = CATALOGS / "zh_Hans_CN" / "LC_MESSAGES"
+    mo, po = folder / "messages.mo", folder / "messages.po"
+    if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
         subprocess.run(
             [sys.executable, "-m", "babel.messages.frontend", "compile", "-d", str(CATALOGS)],
             check=True,

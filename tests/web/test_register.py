@@ -206,3 +206,12 @@ def test_english_speakers_read_the_form_in_english(screens: Screens) -> None:
     post(client, "/language", {"language": "en", "next": "/register"}, page="/register")
     page = submit(client, title="").text
     assert "Register an item" in page and error_of(page, "title") == "This field is required."
+
+
+def test_the_next_page_shows_what_happened(screens: Screens) -> None:
+    client = screens.signed_in("gansu", "supervisor")
+    assert submit(client, issued_on="2026-02-02", deadline="2026-02-27").status_code == 302
+    page = client.get("/desk").text  # whichever page comes next shows the messages once
+    assert 'class="flashes" role="status"' in page and "已立项：" in page
+    assert "flash-warning" in page
+    assert 'class="flashes"' not in client.get("/desk").text
