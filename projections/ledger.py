@@ -70,7 +70,34 @@ def escape_like(text: str) -> str:
 
 def ledger(models: ReadModels, office: str, query: LedgerQuery) -> Page:
     """One page of ``office``'s records matching ``query``, with their lights, and the total."""
-    where: list[str] = ["office = ?"]
+    clause, params = where(models, office, query)
+    read = models.read
+    total = read.all(f"SELECT COUNT(*) AS n FROM items WHERE {clause}", params)[0]["n"]
+    rows = read.all(
+        f"SELECT doc FROM items WHERE {clause} ORDER BY {order_by(query.sort)} LIMIT ? OFFSET ?",
+        [*params, query.per_page, (query.page - 1) * query.per_page],
+    )
+    return Page([models._doc(r["doc"]) for r in rows], query.page, query.per_page, int(total))
+
+
+def every_row(
+    models: ReadModels, office: str, query: LedgerQuery, limit: int
+) -> tuple[list[dict[str, Any]], int]:
+    """Every record matching ``query`` (its page ignored), at most ``limit`` of them, in its
+    order, and how many match: what an export writes."""
+    clause, params = where(models, office, query)
+    read = models.read
+    total = read.all(f"SELECT COUNT(*) AS n FROM items WHERE {clause}", params)[0]["n"]
+    rows = read.all(
+        f"SELECT doc FROM items WHERE {clause} ORDER BY {order_by(query.sort)} LIMIT ?",
+        [*params, limit],
+    )
+    return [models._doc(r["doc"]) for r in rows], int(total)
+
+
+def where(models: ReadModels, office: str, query: LedgerQuery) -> tuple[str, list[Any]]:
+    """The WHERE clause of ``query``'s filters, and its parameters."""
+    conditions: list[str] = ["office = ?"]
     params: list[Any] = [office]
     for column, value in (
         ("status", query.status),
@@ -80,30 +107,23 @@ def ledger(models: ReadModels, office: str, query: LedgerQuery) -> Page:
         ("urgency", query.urgency),
     ):
         if value is not None:
-            where.append(f"{column} = ?")
+            conditions.append(f"{column} = ?")
             params.append(value)
     if query.assignee:
-        where.append("assignees LIKE ?")
+        conditions.append("assignees LIKE ?")
         params.append(f"% {query.assignee} %")
     if query.text:
-        where.append("search LIKE ?")
+        conditions.append("search LIKE ?")
         params.append(f"%{query.text}%")
     if query.deadline_from is not None:
-        where.append("deadline >= ?")
+        conditions.append("deadline >= ?")
         params.append(query.deadline_from.isoformat())
     if query.deadline_to is not None:
-        where.append("deadline <= ?")
+        conditions.append("deadline <= ?")
         params.append(query.deadline_to.isoformat())
     if query.light is not None:
-        where.append(models._light_clause(query.light, params))
-    clause = " AND ".join(where)
-    read = models.read
-    total = read.all(f"SELECT COUNT(*) AS n FROM items WHERE {clause}", params)[0]["n"]
-    rows = read.all(
-        f"SELECT doc FROM items WHERE {clause} ORDER BY {order_by(query.sort)} LIMIT ? OFFSET ?",
-        [*params, query.per_page, (query.page - 1) * query.per_page],
-    )
-    return Page([models._doc(r["doc"]) for r in rows], query.page, query.per_page, int(total))
+        conditions.append(models._light_clause(query.light, params))
+    return " AND ".join(conditions), params
 
 
 def same_title(models: ReadModels, office: str, title: str) -> list[dict[str, Any]]:

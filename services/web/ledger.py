@@ -19,12 +19,13 @@ from typing import Any
 from urllib.parse import urlencode
 
 import marshmallow as ma
-from flask import request
+from flask import Response, request, url_for
 from flask_babel import lazy_gettext as _l
 
 from domain.values import SOURCE_KINDS
 from projections.ledger import LedgerQuery, ledger
 from projections.queries import LIGHTS
+from services.exports.ledger import MAX_ROWS, ExportTooLargeError, ledger_export
 from services.http.schemas.items import ItemQuery
 from services.inputs import china_time
 from services.web.common import context, me, page, signed_in, web
@@ -133,6 +134,7 @@ def ledger_page() -> Any:
             for name, f in saved_views(platform.views.today())
         ],
         "may_register": may_register(user),
+        "export_link": url_for("web.ledger_export_file") + link_query(keep),
         **words(),
         **FIXED,
     }
@@ -141,6 +143,39 @@ def ledger_page() -> Any:
         body, _status = page("parts/ledger_results.html", status, **values)
         return body, status, {"HX-Push-Url": link(keep)}
     return page("ledger.html", status, **values)
+
+
+@web.route("/ledger.xlsx")
+@signed_in
+def ledger_export_file() -> Any:
+    """The ledger as the screen filters it (every page), as an Excel workbook."""
+    user = me()
+    args = given_args()
+    code = args.pop("office", user.office)
+    context().access.items(user, code)
+    try:
+        loaded = ItemQuery().load({**args, "sort": args.get("sort", DEFAULT_SORT)})
+        export = ledger_export(context().platform, code, LedgerQuery.of(loaded))
+    except (ma.ValidationError, ExportTooLargeError) as e:
+        message = (
+            _l(
+                "%(total)s records match; one export holds at most %(most)s: narrow the filters.",
+                total=e.total,
+                most=MAX_ROWS,
+            )
+            if isinstance(e, ExportTooLargeError)
+            else _l("Check the filters.")
+        )
+        return page("error.html", 422, title=_l("Cannot export"), message=message)
+    return Response(
+        export.content,
+        mimetype=export.media_type,
+        headers={"Content-Disposition": export.disposition()},
+    )
+
+
+def link_query(args: dict[str, str]) -> str:
+    return "?" + urlencode(args) if args else ""
 
 
 FIXED = {
