@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from flask import get_flashed_messages, request
 from flask_babel import lazy_gettext as _l
 
-from domain.lights import light
+from domain.lights import ENDED, light
 from domain.values import business_date
 from services.errors import NotFoundError
 from services.http.common import find_node
@@ -124,12 +124,17 @@ def render_item(
 
 
 def header(record: CaseView) -> dict[str, Any]:
-    """Light, working days left (negative: overdue by) and the provisional-deadline note."""
+    """Light, working days left (negative: overdue by; None once the record has ended) and
+    the provisional-deadline note."""
     platform = context().platform
     today = business_date(platform.clock())
     return {
         "light": light(record.status, record.deadline, today, platform.calendar),
-        "days_left": platform.calendar.working_days_between(today, record.deadline),
+        "days_left": (
+            None
+            if record.status in ENDED
+            else platform.calendar.working_days_between(today, record.deadline)
+        ),
         "deadline_note": platform.calendar.deadline_note(
             record.issued_on, record.deadline, record.deadline_provisional
         ),
