@@ -50,15 +50,21 @@ def action(page: Any, key: str) -> Any:
 
 def assigned(screens: Screens, to: str = "baiyin", deadline: date | None = None) -> str:
     s = screens.api.platform.supervision
-    case = s.register_item(person("gansu", "supervisor"), "gansu", new_item("关于黄河流域生态保护的批示"))
+    case = s.register_item(
+        person("gansu", "supervisor"), "gansu", new_item("关于黄河流域生态保护的批示")
+    )
     lead = [Assignee("office", to, "lead")]
-    s.act(person("gansu", "supervisor"), "gansu", case.id, "assign", assignees=lead, deadline=deadline)
+    s.act(
+        person("gansu", "supervisor"), "gansu", case.id, "assign", assignees=lead, deadline=deadline
+    )
     return case.id
 
 
 def test_a_province_supervisor_assigns_down(screens: Screens, browser: Browser) -> None:
     s = screens.api.platform.supervision
-    case = s.register_item(person("gansu", "supervisor"), "gansu", new_item("关于黄河流域生态保护的批示"))
+    case = s.register_item(
+        person("gansu", "supervisor"), "gansu", new_item("关于黄河流域生态保护的批示")
+    )
     screens.person("gansu", "supervisor")
     screens.person("baiyin", "clerk")
     page = sign_in(browser, "gansu-supervisor")
@@ -73,7 +79,9 @@ def test_a_province_supervisor_assigns_down(screens: Screens, browser: Browser) 
     form.locator("button.primary").click()
     page.get_by_text("已完成：交办。").wait_for()
     assignees = page.locator("#h-assignees + .table-wrap").inner_text()
-    assert "白银市人民政府办公室" in assignees and "待签收" in assignees and "生态环境处" in assignees
+    assert (
+        "白银市人民政府办公室" in assignees and "待签收" in assignees and "生态环境处" in assignees
+    )
     assert page.url == f"{browser.base}/items/gansu/{case.id}"
 
     clerk = sign_in(browser, "baiyin-clerk")
@@ -165,7 +173,11 @@ def test_the_leader_grants_an_extension_and_closes(screens: Screens, browser: Br
     clerk = sign_in(browser, "baiyin-clerk", width=360)
     clerk.goto(f"{browser.base}/items/baiyin/{task}")
     header = clerk.locator("#h-elements + p").inner_text()
-    assert "已终结" in header and "工作日" not in header and "2026-04-08" in clerk.locator("dl.facts").inner_text()
+    assert (
+        "已终结" in header
+        and "工作日" not in header
+        and "2026-04-08" in clerk.locator("dl.facts").inner_text()
+    )
     assert fits(clerk)
     screenshot(clerk, "item-concluded-360")
     assert browser.strangers() == [] and browser.failed == []
