@@ -319,3 +319,18 @@ def test_an_htmx_post_gets_the_part_to_swap(screens: Screens) -> None:
     assert done.status_code == 303  # htmx follows it and swaps the page's part in
     part = client.get(done.headers["Location"], headers={"HX-Request": "true"})
     assert part.text.lstrip().startswith('<div id="item">') and "已完成：催办" in part.text
+
+
+def test_input_is_kept_even_when_the_new_state_no_longer_offers_the_action(
+    screens: Screens,
+) -> None:
+    office, item_id = fresh(screens.api)
+    client = screens.signed_in("gansu", "supervisor")
+    screens.api.platform.supervision.act(
+        person("gansu", "leader"), office, item_id, "close", reason="领导决定", leader_closure=True
+    )
+    got = web_post(client, office, item_id, "urge", {"message": "我的催办内容"}, 1)
+    assert got.status_code == 409 and "该事项已被他人更新" in got.text and "已销号" in got.text
+    assert 'data-action="urge"' not in got.text  # not offered on a closed item
+    kept = got.text.split('id="kept"')[1]
+    assert "<dt>催办内容</dt><dd>我的催办内容</dd>" in kept
