@@ -28,7 +28,7 @@ from services.users import UserView
 from services.views import CaseView, paginate
 from services.web.common import context, me, page, signed_in, web
 from services.web.offers import assignable, offers
-from services.web.wording import event_summary
+from services.web.wording import actor_name, event_summary
 
 if TYPE_CHECKING:
     from services.web.actions import Attempt
@@ -191,7 +191,6 @@ def up_chain(user: UserView, record: CaseView) -> list[dict[str, Any]]:
 
 def timeline(office: str, item_id: str) -> Any:
     """One page of the record's events, oldest first, as people read them."""
-    users = context().users
     shown = []
     for e in context().platform.supervision.history(office, item_id):
         shown.append(
@@ -199,7 +198,7 @@ def timeline(office: str, item_id: str) -> Any:
                 "kind": e.type,
                 "version": e.version,
                 "time": china_time(e.time)[:16].replace("T", " "),
-                "actor": users.display_name(e.actor.get("user_id", "")),
+                "actor": actor_name(e.actor),
                 "office": e.actor.get("office", ""),
                 "role": e.actor.get("role", ""),
                 "channel": e.actor.get("channel", ""),

@@ -72,6 +72,12 @@ REPORT_KINDS = {
     "extension_request": _l("extension request"),
     "rectification_report": _l("rectification report"),
 }
+SYSTEM_ACTORS = {
+    "process-manager": _l("the platform (between offices)"),
+    "deadline-engine": _l("the deadline engine"),
+    "calendar": _l("the working-day calendar"),
+}
+"""The platform's own actors (role ``system``), as people read them."""
 CHANNELS = {"web": _l("screens"), "api": _l("API"), "cli": _l("command line"), "": "—"}
 ROLES_IN_CHAIN = {"lead": _l("lead"), "co": _l("co-executor")}
 
@@ -101,6 +107,14 @@ def office_name(code: str) -> str:
     """An office's name, or its code if it is not a registered office."""
     registry = context().platform.registry
     return registry.get(code).name if code and registry.exists(code) else code
+
+
+def actor_name(actor: dict[str, str]) -> str:
+    """A person's name, or what the platform's own actor is."""
+    user_id = actor.get("user_id", "")
+    if actor.get("role") == "system" and user_id in SYSTEM_ACTORS:
+        return str(SYSTEM_ACTORS[user_id])
+    return context().users.display_name(user_id)
 
 
 def assignee_words(a: dict[str, str]) -> str:

@@ -181,3 +181,26 @@ def test_the_leader_grants_an_extension_and_closes(screens: Screens, browser: Br
     assert fits(clerk)
     screenshot(clerk, "item-concluded-360")
     assert browser.strangers() == [] and browser.failed == []
+
+
+@pytest.mark.parametrize("width", [1366, 360])
+def test_the_report_and_extension_screens_are_accessible_and_fit(
+    screens: Screens, browser: Browser, width: int
+) -> None:
+    s = screens.api.platform.supervision
+    case = s.register_item(person("gansu", "supervisor"), "gansu", new_item("关于河长制的批示"))
+    s.act(person("gansu"), "gansu", case.id, "acknowledge")
+    screens.person("gansu", "clerk")
+    page = sign_in(browser, "gansu-clerk", width)
+    page.goto(f"{browser.base}/items/gansu/{case.id}/report")
+    assert axe(page) == [] and fits(page)
+    screenshot(page, f"report-{width}")
+    page.goto(f"{browser.base}/items/gansu/{case.id}/extension")
+    page.fill("#x-new_deadline", "2026-04-21")
+    page.locator("#x-new_deadline").dispatch_event("change")  # htmx asks for the count
+    page.get_by_text("比 2026-04-14 延后 5 个工作日。").wait_for()
+    assert axe(page) == [] and fits(page)
+    screenshot(page, f"extension-{width}")
+    page.goto(f"{browser.base}/extensions")
+    assert axe(page) == [] and fits(page)
+    assert browser.strangers() == [] and browser.failed == []

@@ -110,6 +110,7 @@ def test_assignees_show_their_tasks_and_the_chain_is_linked_where_readable(
     up = below.split("上级交办")[1].split("</ul>")[0]
     assert "甘肃省人民政府办公厅" in up and "href" not in up  # named, not linked
     assert "来自甘肃省人民政府办公厅" in below
+    assert "系统（上下级间传递） · 白银市人民政府办公室" in below  # who made the task
 
 
 def test_the_page_in_english_and_as_an_htmx_part(screens: Screens) -> None:
