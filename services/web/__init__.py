@@ -22,7 +22,18 @@ from flask_babel import Babel
 
 from services.http.common import ApiContext
 from services.preferences import Preferences
-from services.web import auth, desk, errors, ledger, names, register  # noqa: F401  (their routes join the blueprint)
+from services.web import (  # noqa: F401  (their routes join the blueprint)
+    actions,
+    auth,
+    desk,
+    errors,
+    extension,
+    item,
+    ledger,
+    names,
+    register,
+    report,
+)
 from services.web.common import DEFAULT_LANGUAGE, LANGUAGES, WebContext, csrf, idle_timeout, web
 
 HERE = Path(__file__).parent

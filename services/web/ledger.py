@@ -48,7 +48,7 @@ COLUMNS = (
     ("deadline", _l("Deadline")),
     ("importance", _l("Importance")),
     ("urgency", _l("Urgency")),
-    ("registered", _l("Registered")),
+    ("registered", _l("Registered on")),
 )
 """Sortable columns: (sort key, heading); the light stands unsorted (it is derived)."""
 FILTER_FIELDS = frozenset(
