@@ -212,6 +212,6 @@ def test_the_next_page_shows_what_happened(screens: Screens) -> None:
     client = screens.signed_in("gansu", "supervisor")
     assert submit(client, issued_on="2026-02-02", deadline="2026-02-27").status_code == 302
     page = client.get("/desk").text  # whichever page comes next shows the messages once
-    assert 'class="flashes" role="status"' in page and "已立项：" in page
+    assert '<div role="status"><ul class="flashes">' in page and "已立项：" in page
     assert "flash-warning" in page
     assert 'class="flashes"' not in client.get("/desk").text
