@@ -25,7 +25,7 @@ from services.http.auth import Access
 from services.preferences import Preferences
 from services.signin import SignIn
 from services.users import UserDirectory
-from services.web import auth, desk, errors, names  # noqa: F401  (their routes join the blueprint)
+from services.web import auth, circulars, desk, errors, names, tree  # noqa: F401  (their routes join the blueprint)
 from services.web.common import DEFAULT_LANGUAGE, LANGUAGES, WebContext, csrf, idle_timeout, web
 
 HERE = Path(__file__).parent
