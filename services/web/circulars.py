@@ -51,7 +51,8 @@ def circulars() -> Any:
     code = request.args.get("office", user.office)
     context().access.subtree(user, code)
     context().platform.registry.get(code)
-    return show(user, code, draft(code), {})
+    ranking = context().platform.views.circular(code)
+    return show(user, code, draft(code, ranking), {}, ranking=ranking)
 
 
 @web.route("/circulars", methods=["POST"])
@@ -115,10 +116,9 @@ def words(message: str) -> str:
     return str(MESSAGES.get(message.strip().rstrip("."), MESSAGES.get(message.strip(), message)))
 
 
-def draft(code: str) -> dict[str, str]:
-    """Title and text pre-filled from the ranking: the commended and those under rectification
-    named (the leader edits before issuing)."""
-    ranking = context().platform.views.circular(code)
+def draft(code: str, ranking: dict[str, Any]) -> dict[str, str]:
+    """Title and text pre-filled from the ranking: each office's place, the commended and
+    those under rectification named (the leader edits before issuing)."""
     names = {e["office"]: e["name"] for e in ranking["ranking"]}
     commended = [names.get(c, c) for c in ranking["commended"]]
     rectifying = [names.get(c, c) for c in ranking["under_rectification"]]
@@ -126,6 +126,17 @@ def draft(code: str) -> dict[str, str]:
     lines = [
         _("Ranking of the offices below by on-time completion, as of %(on)s.", on=ranking["on"])
     ]
+    for entry in map(figures, ranking["ranking"]):
+        rate = entry["on_time_rate"]
+        lines.append(
+            _(
+                "%(rank)s. %(name)s: on-time rate %(rate)s, %(overdue)s overdue.",
+                rank=entry["rank"] if entry["rank"] is not None else "—",
+                name=entry["name"],
+                rate=f"{rate:.0%}" if rate is not None else _("nothing due"),
+                overdue=entry["overdue"],
+            )
+        )
     if commended:
         lines.append(_("Commended: %(units)s.", units="、".join(commended)))
     if rectifying:
@@ -140,9 +151,14 @@ def draft(code: str) -> dict[str, str]:
 
 
 def show(
-    user: UserView, code: str, form: dict[str, str], errors: dict[str, list[str]], status: int = 200
+    user: UserView,
+    code: str,
+    form: dict[str, str],
+    errors: dict[str, list[str]],
+    status: int = 200,
+    ranking: dict[str, Any] | None = None,
 ) -> Any:
-    ranking = context().platform.views.circular(code)
+    ranking = ranking or context().platform.views.circular(code)
     return page(
         "circulars.html",
         status,

@@ -128,7 +128,8 @@ def test_the_draft_names_the_commended_and_those_under_rectification(world: Worl
     assert sorted(names) == sorted([GANSU, SICHUAN])
     draft = form_of(page)
     assert draft["commend"].strip() == GANSU and draft["criticise"].strip() == SICHUAN
-    assert GANSU in draft["text"] and SICHUAN in draft["text"]
+    assert f"{GANSU}：按时办结率" in draft["text"] and f"{SICHUAN}：按时办结率" in draft["text"]
+    assert f"予以表扬：{GANSU}。" in draft["text"] and f"督促整改：{SICHUAN}。" in draft["text"]
     assert "国务院办公厅" in draft["title"]
 
 
