@@ -8,7 +8,7 @@ in the database (for records still awaiting work both the light and the working 
 grow with the deadline, so ordering by deadline is ordering by light, then working days
 left); *awaiting my decision* narrows in the database to the few records whose document
 names a request or a report, then decides exactly in Python; *returned* looks at the audit
-trail of the office's tasks in progress only.
+trail of the office's tasks in progress only (their ids, then the audit by its record index).
 """
 
 from __future__ import annotations
@@ -37,12 +37,13 @@ FROM items WHERE office = ? AND status IN ({AWAITING})
 DECISION_CANDIDATES_SQL = """
 SELECT doc FROM items WHERE office = ? AND status NOT IN ('closed', 'concluded') AND (
   (kind = 'item' AND (status = 'completion_reported' OR doc NOT LIKE ? OR doc LIKE ?))
-  OR doc NOT LIKE ? OR doc LIKE ?)
+  OR (assignees <> ? AND (doc NOT LIKE ? OR doc LIKE ?)))
 ORDER BY deadline, registered_at, created_position
 """
 DECISION_PATTERNS = (
     '%"pending_extension":null%',  # an item's own request: its own office decides
     '%"rectification":"reported"%',  # an item's rectification: its own office accepts
+    "  ",  # assigned to nobody (the assignees column): no subordinate to hear from
     '%"pending_extensions":{}%',  # a subordinate's request (the doc lacks the empty map)
     '%"kind":"completion"%',  # a subordinate's completion report received
 )
@@ -113,15 +114,19 @@ class DeskQueries(ReadModels):
 
     def returned(self, office: str) -> list[dict[str, Any]]:
         """被退回: the office's tasks whose own completion report was returned from above and
-        not reported again since (a return puts a task back in progress)."""
-        rows = self.read.all(
-            "SELECT doc FROM items WHERE office = ? AND kind = 'task' AND status = 'in_progress' "
-            "ORDER BY deadline, registered_at, created_position",
-            (office,),
-        )
-        docs = {d["id"]: d for d in (self._doc(r["doc"]) for r in rows)}
+        not reported again since (a return puts a task back in progress). Only the ids of the
+        tasks in progress are read, then their audit trail (by the record index), then the
+        documents of those returned."""
+        ids = [
+            str(r["id"])
+            for r in self.read.all(
+                "SELECT id FROM items "
+                "WHERE office = ? AND status = 'in_progress' AND kind = 'task'",
+                (office,),
+            )
+        ]
         last: dict[str, dict[str, int]] = {}
-        for part in chunks(list(docs)):
+        for part in chunks(ids):
             marks = ", ".join("?" for _ in part)
             for r in self.read.all(
                 "SELECT record_id, type, MAX(position) AS at FROM audit "
@@ -131,12 +136,26 @@ class DeskQueries(ReadModels):
                 (office, *part),
             ):
                 last.setdefault(r["record_id"], {})[r["type"]] = int(r["at"])
-        return [
-            doc
-            for record, doc in docs.items()
-            if (at := last.get(record, {})).get("CompletionReturned", -1)
+        returned = [
+            record
+            for record, at in last.items()
+            if at.get("CompletionReturned", -1)
             > max(at.get("CompletionReported", -1), at.get("Reopened", -1))
         ]
+        return self.records(office, returned)
+
+    def records(self, office: str, ids: list[str]) -> list[dict[str, Any]]:
+        """The office's records of ``ids``, most urgent first."""
+        found = []
+        for part in chunks(ids):
+            marks = ", ".join("?" for _ in part)
+            found += self.read.all(
+                "SELECT doc, deadline, registered_at, created_position FROM items "
+                f"WHERE office = ? AND id IN ({marks})",
+                (office, *part),
+            )
+        found.sort(key=lambda r: (r["deadline"], r["registered_at"], r["created_position"]))
+        return [self._doc(r["doc"]) for r in found]
 
     def last_urged(self, office: str, records: Iterable[str]) -> dict[str, str]:
         """When each of ``records`` was last urged (催办; UTC, ISO 8601), if ever."""

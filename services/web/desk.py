@@ -12,7 +12,7 @@ Flask-Babel, ``projections.desk``, ``services.inputs`` and ``services.web.common
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from flask import abort, request
@@ -23,6 +23,8 @@ from services.web.common import context, me, page, signed_in, web
 
 LIGHT_ORDER = {"red": 0, "yellow": 1, "green": 2}
 PER_PAGE = 50
+HORIZON = timedelta(days=366)
+FAR = 10**6
 LISTS = ("open", "to_do", "awaiting", "returned")
 """What the desk can list: every open record, or those of one counter."""
 COUNTER_LINKS = {
@@ -53,14 +55,14 @@ def desk() -> Any:
     counters.update(awaiting=len(awaiting), returned=len(returned))
     rows, total = listed(queries, user.office, show, int(number), awaiting, returned)
     today = queries.today()
-    calendar = context().platform.calendar
+    left = working_days_left({date.fromisoformat(r["deadline"]) for r in rows}, today)
     urged = queries.last_urged(user.office, [r["id"] for r in rows if r["urge_count"]])
     for r in rows:
-        r["working_days_left"] = calendar.working_days_between(
-            today, date.fromisoformat(r["deadline"])
-        )
+        deadline = date.fromisoformat(r["deadline"])
+        r["working_days_left"] = left.get(deadline)
+        r["far"] = "past" if deadline < today else "future"  # when more than a year away
         r["last_urged"] = china_time(urged[r["id"]])[:10] if r["id"] in urged else ""
-    rows.sort(key=lambda r: (LIGHT_ORDER.get(r["light"], 3), r["working_days_left"]))
+    rows.sort(key=lambda r: (LIGHT_ORDER.get(r["light"], 3), sort_key(r)))
     return page(
         "desk.html",
         user=user,
@@ -72,6 +74,31 @@ def desk() -> Any:
         page_number=int(number),
         pages=max(1, -(-total // PER_PAGE)),
     )
+
+
+def working_days_left(deadlines: set[date], today: date) -> dict[date, int]:
+    """Working days from today to each deadline (negative: overdue by so many), counted on
+    the platform's calendar once along the way, for deadlines within a year either side (those
+    further are shown as such: a count there helps no one and costs a day-by-day walk)."""
+    calendar = context().platform.calendar
+    left: dict[date, int] = {}
+    for ahead in (True, False):
+        near = sorted(
+            (d for d in deadlines if (d >= today) == ahead and abs(d - today) <= HORIZON),
+            reverse=not ahead,
+        )
+        counted, previous = 0, today
+        for deadline in near:
+            counted += calendar.working_days_between(previous, deadline)
+            left[deadline], previous = counted, deadline
+    return left
+
+
+def sort_key(row: dict[str, Any]) -> int:
+    found: int | None = row["working_days_left"]
+    if found is not None:
+        return found
+    return -FAR if row["far"] == "past" else FAR
 
 
 def listed(

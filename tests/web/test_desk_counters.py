@@ -1,19 +1,31 @@
 """工作台's decisions and reminders: 待审核 (a request or report waiting on the office's
 decision), 被退回 (a completion returned from above), urges merged into one line per matter,
-records sorted by working days left, each counter leading to its list, pages."""
+records sorted by working days left, each counter leading to its list, pages. Each test runs
+on SQLite and on PostgreSQL (the desk's queries are SQL of their own)."""
 
 from __future__ import annotations
 
 import re
+import time
+from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
+import pytest
+
 from domain.assignment import Assignee
 from domain.tasks import Task
-from tests.http.conftest import assign_down
+from services.bootstrap import Settings
+from tests.http.conftest import assign_down, make_api
 from tests.scenario import new_item, person
 from tests.web.conftest import Screens
 from tests.web.test_desk import counter
+
+
+@pytest.fixture
+def screens(settings: Settings) -> Iterator[Screens]:
+    """The screens over each backend (``tests.conftest.settings``)."""
+    yield from (Screens(api) for api in make_api(settings.data_dir.parent, settings))
 
 
 def act(screens: Screens, office: str, role: str, record: str, action: str, **params: Any) -> None:
@@ -233,3 +245,23 @@ def test_the_to_do_list_leaves_out_what_is_to_sign_for(screens: Screens) -> None
     assert sorted(titles(client.get("/desk").text)) == ["上级交办", "本级事项"]
     assert titles(client.get("/desk?show=to_do").text) == ["本级事项"]
     assert counter(client.get("/desk").text, "待办理") == 1 and own
+
+
+def test_deadlines_more_than_a_year_away_are_shown_as_such_and_quickly(
+    screens: Screens,
+) -> None:
+    s = screens.api.platform.supervision
+    gansu = person("gansu", "supervisor")
+    for title, issued, deadline in (
+        ("远期事项", date(2026, 3, 2), date(2199, 12, 31)),
+        ("次年事项", date(2026, 3, 2), date(2027, 3, 1)),
+        ("陈年事项", date(2001, 1, 2), date(2001, 3, 30)),
+    ):
+        s.register_item(gansu, "gansu", new_item(title, issued_on=issued, deadline=deadline))
+    client = screens.signed_in("gansu", "clerk")
+    started = time.perf_counter()
+    page = client.get("/desk").text
+    assert time.perf_counter() - started < 2  # no day-by-day walk to 2199
+    assert titles(page) == ["陈年事项", "次年事项", "远期事项"]
+    assert "逾期一年以上" in page and "剩余一年以上" in page
+    assert re.search(r"剩 2\d\d 个工作日", page)  # within the year: counted
