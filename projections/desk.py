@@ -69,11 +69,16 @@ class DeskQueries(ReadModels):
         return {name: int(row[name] or 0) for name in names}
 
     def open_records(
-        self, office: str, page: int = 1, per_page: int = 50, to_do: bool = False
+        self,
+        office: str,
+        page: int = 1,
+        per_page: int = 50,
+        to_do: bool = False,
+        counted: dict[str, int] | None = None,
     ) -> Page:
         """Records still awaiting work (``to_do``: signed for, not those to sign for), red
-        first, then by working days left."""
-        counted = self.counters(office)
+        first, then by working days left. ``counted``: the office's ``counters`` if read."""
+        counted = counted or self.counters(office)
         statuses = TO_DO if to_do else AWAITING
         rows = self.read.all(
             f"SELECT doc FROM items WHERE office = ? AND status IN ({statuses}) "

@@ -53,7 +53,7 @@ def desk() -> Any:
     awaiting = queries.awaiting_decision(user.office)
     returned = queries.returned(user.office)
     counters.update(awaiting=len(awaiting), returned=len(returned))
-    rows, total = listed(queries, user.office, show, int(number), awaiting, returned)
+    rows, total = listed(queries, user.office, show, int(number), counters, awaiting, returned)
     today = queries.today()
     left = working_days_left({date.fromisoformat(r["deadline"]) for r in rows}, today)
     urged = queries.last_urged(user.office, [r["id"] for r in rows if r["urge_count"]])
@@ -106,12 +106,13 @@ def listed(
     office: str,
     show: str,
     number: int,
+    counters: dict[str, int],
     awaiting: list[dict[str, Any]],
     returned: list[dict[str, Any]],
 ) -> tuple[list[dict[str, Any]], int]:
     """One page of the chosen list, and how many it holds in all."""
     if show in ("open", "to_do"):
-        found = queries.open_records(office, number, PER_PAGE, to_do=show == "to_do")
+        found = queries.open_records(office, number, PER_PAGE, show == "to_do", counters)
         return found.items, found.total
     chosen = awaiting if show == "awaiting" else returned
     start = (number - 1) * PER_PAGE
