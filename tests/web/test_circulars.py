@@ -207,3 +207,33 @@ def test_offices_below_and_unknown_ones(world: World) -> None:
     assert client.get("/circulars?office=nowhere").status_code == 404
     county = world.signed_in("pingchuan", "clerk").get("/circulars")
     assert county.status_code == 200 and "本单位没有下级单位" in county.text
+
+
+def test_a_ranking_of_matters_with_unranked_offices_reads_the_same(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The read model may count matters apart from records and leave offices with nothing due
+    unranked: the page shows the matters' figures and a dash for no rank."""
+    views = world.screens.api.platform.views
+    matters = {"total": 7, "completed": 3, "on_time_rate": 0.75, "overdue": 2}
+    entry = {"office": "gansu", "name": GANSU, "rank": 1, "commended": 1, "under_rectification": 0}
+    idle = {**entry, "office": "sichuan", "name": SICHUAN, "rank": None, "commended": 0}
+    nothing = {"total": 0, "completed": 0, "on_time_rate": None, "overdue": 0}
+    monkeypatch.setattr(
+        views,
+        "circular",
+        lambda code: {
+            "office": code,
+            "on": "2026-03-02",
+            "ranking": [
+                {**entry, "records": {}, "matters": matters},
+                {**idle, "records": {}, "matters": nothing},
+            ],
+            "commended": ["gansu"],
+            "under_rectification": [],
+        },
+    )
+    page = world.signed_in("state-council", "leader").get("/circulars").text
+    assert re.search(rf"<td>1</td>\s*<td>{GANSU}</td>\s*<td[^>]*>75%</td>\s*<td>3 / 7</td>", page)
+    assert re.search(rf"<td>—</td>\s*<td>{SICHUAN}</td>\s*<td[^>]*>无到期事项</td>", page)
+    assert f"{GANSU}：按时办结率 75%，逾期 2 件" in form_of(page)["text"]

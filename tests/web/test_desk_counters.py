@@ -265,3 +265,17 @@ def test_deadlines_more_than_a_year_away_are_shown_as_such_and_quickly(
     assert titles(page) == ["陈年事项", "次年事项", "远期事项"]
     assert "逾期一年以上" in page and "剩余一年以上" in page
     assert re.search(r"剩 2\d\d 个工作日", page)  # within the year: counted
+
+
+def test_the_desk_reads_in_english_too(screens: Screens) -> None:
+    s = screens.api.platform.supervision
+    item = str(s.register_item(person("gansu", "supervisor"), "gansu", new_item("催办的事项")).id)
+    act(screens, "gansu", "supervisor", item, "urge", message="请加快进度")
+    client = screens.signed_in("gansu", "clerk")
+    assert "催办 1 次，最近 2026-03-02" in client.get("/desk").text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/desk").text)
+    assert token
+    client.post("/language", data={"language": "en", "csrf_token": token.group(1)})
+    page = client.get("/desk").text
+    assert counter(page, "Awaiting our decision") == 0 and counter(page, "Returned") == 0
+    assert "Urges: 1, the last on 2026-03-02" in page and "30 working days left" in page
