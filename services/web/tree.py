@@ -50,6 +50,13 @@ def tree_children(office: str, item_id: str) -> Any:
 
 
 def values(office: str, item_id: str, sight: Sight) -> dict[str, Any]:
+    pairs = [(sight.node, c) for c in sight.node["children"]]
+    if sight.path:
+        pairs.append((sight.path[-1], sight.node))
+    for parent, child in pairs:  # how each was assigned: lead office or co-executing
+        child["assigned_as"] = next(
+            (a["role"] for a in parent["assignments"] if a["target"] == child["office"]), ""
+        )
     return {
         "title": sight.title,
         "node": sight.node,

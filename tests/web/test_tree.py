@@ -94,6 +94,7 @@ def test_a_node_shows_office_unit_person_status_light_deadline_and_last_report(
     assert "督查室" in page and "王建国" in page and "已签收" in page
     assert "绿灯" in page and 'class="light light-green"' in page  # colour and words
     assert "2026-04-14" in page
+    assert '<span class="tree-role">牵头</span>' in page  # baiyin leads
     # one level at a time: the county is not in the page until baiyin is opened
     assert "白银市平川区人民政府办公室" not in page
     assert "办理中" in page and "已排查四十六个排污口" in page  # baiyin follows its lead's report
