@@ -7,8 +7,9 @@ own office and those below it (``?office=CODE``; admins any), issuing (``POST
 The form is loaded through the API's schema (``CircularIn``); units are written one a line.
 The draft names the subordinates the read model counts as commended and as under
 rectification. Issued circulars are listed from the office's audit trail, for those who may
-read it. May import: Flask, Flask-Babel, marshmallow, the API's schemas and ``Access``,
-``domain.values``, ``services.errors``, ``services.inputs`` and ``services.web.common``.
+read it. May import: Flask, Flask-Babel, marshmallow, the domain's errors and values, the
+API's schemas and errors (``ApiError``, which ``Access`` raises), ``services.errors``,
+``services.users`` and ``services.web`` modules.
 """
 
 from __future__ import annotations
@@ -113,6 +114,7 @@ def field_errors(messages: Any) -> dict[str, list[str]]:
 
 
 def words(message: str) -> str:
+    """A schema's or the domain's message in the person's language, when it is a known one."""
     return str(MESSAGES.get(message.strip().rstrip("."), MESSAGES.get(message.strip(), message)))
 
 
