@@ -25,6 +25,7 @@ from services.preferences import Preferences
 from services.web import (  # noqa: F401  (their routes join the blueprint)
     actions,
     auth,
+    circulars,
     desk,
     errors,
     extension,
@@ -33,6 +34,7 @@ from services.web import (  # noqa: F401  (their routes join the blueprint)
     names,
     register,
     report,
+    tree,
 )
 from services.web.common import DEFAULT_LANGUAGE, LANGUAGES, WebContext, csrf, idle_timeout, web
 
