@@ -9,6 +9,7 @@ in a retired office raises ``OfficeRetiredError``; reads still work there.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -271,6 +272,11 @@ class SupervisionService:
     def _store(self, office: str) -> TenantStore:
         self.registry.check_registered(office)
         return self.backend.store(office)
+
+    def copy_of(self, office: str, item_id: str) -> Case:
+        """The record as a copy of the caller's own (the cached one is shared and changes
+        only within a save): to try an action on, as the screens do to know which to offer."""
+        return copy.deepcopy(self._load(self._store(office), item_id))
 
     def _active_store(self, office: str) -> TenantStore:
         """The store of an office that may still act: registered and not retired."""

@@ -2,12 +2,12 @@
 record as it stands, and no others.
 
 The person's side is the API's own check (``Access.command``: their office, their role in
-``domain.policy``). The record's side is the domain's own rules, never a copy of them: the
-record is rebuilt from its events and each action is tried on a throwaway copy with plain
-inputs (nothing is saved). An action refused for its inputs only (a field error, a date past
-the office's own deadline) is still offered: other inputs would pass. Decisions on a
-subordinate office's request (``assignee``) are offered once per office waiting. May import:
-the domain, the services, ``services.http.auth`` and ``services.web.common``.
+``domain.policy``). The record's side is the domain's own rules, never a copy of them: each
+action is tried with plain inputs on a throwaway copy of the record
+(``SupervisionService.copy_of``; nothing is saved). An action refused for its inputs only (a
+field error, a date past the office's own deadline) is still offered: other inputs would pass.
+Decisions on a subordinate office's request (``assignee``) are offered once per office waiting.
+May import: the domain, the services, ``services.http.auth`` and ``services.web.common``.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
-from uuid import UUID
 
 from domain import errors
 from domain.cases import Case
@@ -66,27 +65,12 @@ def may_command(user: UserView, office: str, action: str) -> bool:
     return True
 
 
-def rebuilt(office: str, item_id: str) -> Case:
-    """The record rebuilt from its events: an object of this request's own."""
-    store = context().platform.supervision.backend.store(office)
-    try:
-        events: list[Any] = list(store.events.get(UUID(item_id)))
-    except ValueError:
-        raise NotFoundError(f"no item '{item_id}' in office '{office}'") from None
-    state: Any = None
-    for event in events:
-        state = event.mutate(state)
-    if not isinstance(state, Case):
-        raise NotFoundError(f"no item '{item_id}' in office '{office}'")
-    return state
-
-
 def offers(user: UserView, office: str, item_id: str) -> list[Offer]:
     """The actions ``user`` may take on the record now, in ``ACTIONS`` order."""
     allowed = [a for a in ACTIONS if may_command(user, office, a)]
     if not allowed or context().platform.registry.get(office).retired:
         return []
-    record = rebuilt(office, item_id)
+    record = context().platform.supervision.copy_of(office, item_id)
     actor = web_actor(user)
     return [
         offer
