@@ -38,6 +38,7 @@ from services.calendar import GovernmentCalendar
 from services.clock import at_noon
 from services.stores.pgschema import open_shared_pool
 from tests.bench import rollup as rollup_bench
+from tests.bench.export import export_figure
 from tests.bench.http import http_figure
 from tests.bench.items import bench_item
 from tests.bench.kafka import kafka_figures
@@ -316,6 +317,7 @@ def main() -> int:
             "clients (server p95, best round):"
         )
         passed.append(web_figure(root, args.clients, rounds=args.rounds))
+        passed.append(export_figure(root / "export"))
         print("Kafka (Tansu broker, PostgreSQL stores):")
         passed.extend(kafka_figures(url.replace("/ducha_bench?", "/postgres?")))
         offices = len(hierarchy()) + 1
