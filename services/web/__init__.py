@@ -24,6 +24,7 @@ from services.http.common import ApiContext
 from services.preferences import Preferences
 from services.web import (  # noqa: F401  (their routes join the blueprint)
     actions,
+    audit,
     auth,
     circulars,
     desk,

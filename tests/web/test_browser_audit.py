@@ -1,0 +1,32 @@
+"""The audit trail in Chromium: accessible (axe-core), fits a phone, asks no other host."""
+
+from __future__ import annotations
+
+from tests.scenario import new_item, person
+from tests.web.browser import Browser, axe, fits, screenshot, served
+from tests.web.conftest import PASSWORD, Screens
+
+
+def test_the_audit_trail_is_accessible_and_fits(screens: Screens) -> None:
+    s = screens.api.platform.supervision
+    s.register_item(person("gansu", "supervisor"), "gansu", new_item("关于防汛的批示"))
+    screens.person("gansu", "auditor")
+    with served(screens.api.app) as base:
+        browser = Browser(base)
+        try:
+            for width in (1366, 360):
+                page = browser.page(width)
+                page.goto(base + "/signin")
+                page.fill("#login", "gansu-auditor")
+                page.fill("#password", PASSWORD)
+                page.click("button.primary")
+                page.wait_for_url(base + "/desk")
+                page.click("nav >> text=审计")
+                page.wait_for_url(base + "/audit")
+                assert "关于防汛的批示" in page.content()
+                assert axe(page) == []
+                assert fits(page), "the audit trail scrolls sideways"
+                screenshot(page, f"audit-{width}")
+            assert browser.strangers() == [] and browser.failed == []
+        finally:
+            browser.close()
