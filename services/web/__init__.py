@@ -26,6 +26,7 @@ from services.web import (  # noqa: F401  (their routes join the blueprint)
     actions,
     audit,
     auth,
+    board,
     circulars,
     desk,
     errors,

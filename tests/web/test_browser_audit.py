@@ -1,7 +1,9 @@
-"""The audit trail in Chromium: accessible (axe-core), fits a phone, asks no other host."""
+"""The oversight screens (audit trail, light board) in Chromium: accessible (axe-core), fit a
+phone, ask no other host."""
 
 from __future__ import annotations
 
+from tests.http.conftest import assign_down
 from tests.scenario import new_item, person
 from tests.web.browser import Browser, axe, fits, screenshot, served
 from tests.web.conftest import PASSWORD, Screens
@@ -27,6 +29,32 @@ def test_the_audit_trail_is_accessible_and_fits(screens: Screens) -> None:
                 assert axe(page) == []
                 assert fits(page), "the audit trail scrolls sideways"
                 screenshot(page, f"audit-{width}")
+            assert browser.strangers() == [] and browser.failed == []
+        finally:
+            browser.close()
+
+
+def test_the_light_board_is_accessible_and_fits(screens: Screens) -> None:
+    s = screens.api.platform.supervision
+    item = s.register_item(person("gansu", "supervisor"), "gansu", new_item("关于防汛的批示"))
+    assign_down(screens.api, "gansu", str(item.id), "baiyin")
+    screens.person("gansu", "leader")
+    with served(screens.api.app) as base:
+        browser = Browser(base)
+        try:
+            for width in (1366, 360):
+                page = browser.page(width)
+                page.goto(base + "/signin")
+                page.fill("#login", "gansu-leader")
+                page.fill("#password", PASSWORD)
+                page.click("button.primary")
+                page.wait_for_url(base + "/desk")
+                page.click("nav >> text=红黄绿灯看板")
+                page.wait_for_url(base + "/board")
+                assert "白银市人民政府办公室" in page.content()
+                assert axe(page) == []
+                assert fits(page), "the board scrolls sideways"
+                screenshot(page, f"board-{width}")
             assert browser.strangers() == [] and browser.failed == []
         finally:
             browser.close()
