@@ -36,6 +36,7 @@ from services.web import (  # noqa: F401  (their routes join the blueprint)
     names,
     register,
     report,
+    statistics,
     tree,
 )
 from services.web.common import DEFAULT_LANGUAGE, LANGUAGES, WebContext, csrf, idle_timeout, web

@@ -3,6 +3,8 @@ phone, ask no other host."""
 
 from __future__ import annotations
 
+import re
+
 from tests.http.conftest import assign_down
 from tests.scenario import new_item, person
 from tests.web.browser import Browser, axe, fits, screenshot, served
@@ -55,6 +57,29 @@ def test_the_light_board_is_accessible_and_fits(screens: Screens) -> None:
                 assert axe(page) == []
                 assert fits(page), "the board scrolls sideways"
                 screenshot(page, f"board-{width}")
+            assert browser.strangers() == [] and browser.failed == []
+        finally:
+            browser.close()
+
+
+def test_the_statistics_are_accessible_and_fit(screens: Screens) -> None:
+    screens.person("state-council", "leader")
+    with served(screens.api.app) as base:
+        browser = Browser(base)
+        try:
+            for width in (1366, 360):
+                page = browser.page(width)
+                page.goto(base + "/signin")
+                page.fill("#login", "state-council-leader")
+                page.fill("#password", PASSWORD)
+                page.click("button.primary")
+                page.wait_for_url(base + "/desk")
+                page.click("nav >> text=统计考评")
+                page.wait_for_url(re.compile(r".*/statistics$"))
+                assert "甘肃省人民政府办公厅" in page.content()
+                assert axe(page) == []
+                assert fits(page), "the statistics scroll sideways"
+                screenshot(page, f"statistics-{width}")
             assert browser.strangers() == [] and browser.failed == []
         finally:
             browser.close()
