@@ -27,6 +27,7 @@ from services.web import (  # noqa: F401  (their routes join the blueprint)
     auth,
     circulars,
     desk,
+    documents,
     errors,
     extension,
     item,
