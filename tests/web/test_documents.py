@@ -173,6 +173,8 @@ def test_the_documents_have_the_access_of_the_record(screens: Screens) -> None:
         for office in ("sichuan", "baiyin", "state-council"):
             assert api.client.get(path, headers=api.headers(office, "leader")).status_code == 404
         assert api.client.get(path).status_code == 401
+        auditor = api.client.get(path, headers=api.headers("state-council", "auditor"))
+        assert auditor.status_code == 200  # an auditor's subtree, as the record itself
         assert api.client.get(path + "?x=1", headers=api.headers("gansu")).status_code == 422
     missing = api.client.get(
         f"{ITEMS}/00000000-0000-0000-0000-000000000000/notice.docx", headers=api.headers("gansu")
