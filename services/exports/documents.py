@@ -3,9 +3,10 @@ platform, as an ``Export`` with its Content-Disposition.
 
 The caller has checked that the person may read the record (the API's ``GET …/items/{id}``)
 or the office's circulars. A notice exists only for a record that was assigned: otherwise
-``NotAssignedError`` (409). The notice is dated on the day (China time) of the record's last
-assignment and addressed to every assignee; the urge slip is dated today and addressed to the
-assignees, or to the record's own executing unit when it was not assigned. May import: the
+``NotAssignedError`` (409); a task not assigned further gives the notice it received. The
+notice is dated on the day (China time) of the record's last assignment and addressed to
+every assignee; the urge slip is dated today and addressed to the assignees, or to the
+record's own executing unit when it was not assigned. May import: the
 standard library, the domain's lights and values, ``services.bootstrap`` (the platform),
 ``services.errors``, ``services.views`` and ``services.exports``.
 """
@@ -83,8 +84,12 @@ def record_of(platform: Platform, case: CaseView, history: list[EventView]) -> R
 
 
 def notice_export(platform: Platform, office: str, item_id: str) -> Export:
-    """督办通知单 of an assigned record."""
+    """督办通知单 of an assigned record; for a task not assigned further, the notice it
+    received (its assigning record's, addressed to it among the others)."""
     case = platform.supervision.get(office, item_id)
+    if not case.assignments and case.parent is not None:
+        office, item_id = case.parent["office"], case.parent["id"]
+        case = platform.supervision.get(office, item_id)
     history = platform.supervision.history(office, item_id)
     assigned = [e for e in history if e.type == "Assigned"]
     if not case.assignments or not assigned:

@@ -14,6 +14,7 @@ from docx.oxml.ns import qn
 from docx.shared import Pt
 
 from domain.assignment import Assignee
+from domain.tasks import Task
 from tests.scenario import new_item, person
 from tests.web.conftest import Screens
 
@@ -135,6 +136,21 @@ def test_the_notice_carries_the_five_elements_in_the_gbt9704_frame(screens: Scre
     assert paragraph(doc, "七、报送要求")
     assert "确需延期的，须在办理时限届满前提出延期申请" in "".join(lines)
     assert lines[-2:] == [GANSU, "2026年3月2日"]  # 署名, 成文日期 (the day it was assigned)
+
+
+def test_a_task_not_assigned_further_gives_the_notice_it_received(screens: Screens) -> None:
+    ids = seed(screens)
+    api = screens.api
+    task = str(Task.create_id("gansu", ids["assigned"], "baiyin"))
+    sent = api.client.get(f"{ITEMS}/{ids['assigned']}/notice.docx", headers=api.headers("gansu"))
+    got = api.client.get(
+        f"/api/v1/offices/baiyin/items/{task}/notice.docx", headers=api.headers("baiyin", "clerk")
+    )
+    assert got.status_code == 200 and texts(opened(got.data)) == texts(opened(sent.data))
+    client = screens.signed_in("baiyin", "clerk")
+    assert f"/items/baiyin/{task}/notice.docx" in client.get(f"/items/baiyin/{task}").text
+    screen = client.get(f"/items/baiyin/{task}/notice.docx")
+    assert texts(opened(screen.data)) == texts(opened(sent.data))
 
 
 def test_the_urge_slip_counts_working_days_and_the_urges(screens: Screens) -> None:
