@@ -257,10 +257,17 @@ def test_the_screens_offer_and_serve_the_documents(screens: Screens) -> None:
     assert "督办通知单（Word）" in assigned and "催办单（Word）" in assigned
     late = client.get(f"/items/gansu/{ids['late']}").text
     assert "notice.docx" not in late and f"/items/gansu/{ids['late']}/urge-slip.docx" in late
-    for name in ("notice.docx", "urge-slip.docx"):
+    number = ids["assigned"][:8]
+    for name, title, numbered in (
+        ("notice.docx", "督办通知单", f"督办〔2026〕{number}号"),
+        ("urge-slip.docx", "催办单", f"催办〔2026〕{number}-1号"),
+    ):
         got = client.get(f"/items/gansu/{ids['assigned']}/{name}")
         assert got.status_code == 200 and got.mimetype == DOCX
-        assert GANSU in texts(opened(got.data))
+        doc = opened(got.data)
+        check_frame(doc, title, numbered)
+        check_body_run(paragraph(doc, "一、督办事项：").runs[1])
+        assert texts(doc)[-2:] == [GANSU, "2026年3月2日"]
     circulars = client.get("/circulars").text
     link = f"/circulars/gansu/{issued['id']}.docx"
     assert f'href="{link}"' in circulars and "下载（Word）" in circulars
