@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Final
@@ -245,6 +245,17 @@ class SupervisionService:
         if not isinstance(state, Case):
             raise NotFoundError(f"no item '{item_id}' in office '{office}' at {until.isoformat()}")
         return case_view(state, business_date(until))
+
+    def get_circular(self, office: str, circular_id: str) -> dict[str, Any]:
+        """A circular as issued: its words and units, and when (``issued_at``)."""
+        found: Any = None
+        with suppress(ValueError, AggregateNotFoundError):
+            found = self._store(office).repository.get(UUID(str(circular_id)))
+        if not isinstance(found, Circular):
+            raise NotFoundError(f"no circular '{circular_id}' in office '{office}'")
+        keys = ("office", "title", "scope", "text", "commended", "criticised")
+        shown = {k: copy.copy(getattr(found, k)) for k in keys}
+        return {"id": str(found.id), "issued_at": found.created_on, **shown}
 
     def exists(self, office: str, item_id: UUID) -> bool:
         return item_id in self._store(office).repository

@@ -25,6 +25,7 @@ from services.errors import (
     RegistryRuleError,
     StoreUnavailableError,
 )
+from services.exports.documents import NotAssignedError
 from services.exports.ledger import ExportTooLargeError
 from services.http.guard import BadInput
 
@@ -159,6 +160,8 @@ def from_exception(error: Exception) -> Response:
         return respond(409, str(error), code="duplicate_source", extra={"existing": existing})
     if isinstance(error, ExportTooLargeError):
         return respond(422, str(error), {"filters": [str(error)]}, code="export_too_large")
+    if isinstance(error, NotAssignedError):
+        return respond(409, str(error), code="not_assigned")
     if isinstance(error, OfficeRetiredError):
         return respond(409, str(error), code="office_retired")
     if isinstance(error, InvalidFieldError):

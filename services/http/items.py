@@ -1,7 +1,8 @@
 """Items and tasks: register (立项), list, read, time travel, history, the tree, and the
-twenty actions (each with If-Match).
+twenty actions (each with If-Match); the ledger and a record's notice and urge slip as files.
 May import: the standard library, flask, ``domain`` (policy, values), ``services`` (actions,
-duplicates, errors, http, inputs, supervision, views) and ``services.http`` (common, errors).
+duplicates, errors, exports, http, inputs, supervision, views) and ``services.http`` (common,
+errors).
 
 Views only translate. Imports the services, ``services.http.common`` and the list's query
 (``projections.ledger``, shared with the ledger screen); never a store."""
@@ -19,7 +20,8 @@ from projections.ledger import LedgerQuery, ledger
 from services.actions import domain_params, registration_warnings
 from services.duplicates import check_source
 from services.errors import NotFoundError
-from services.exports.ledger import XLSX, ledger_export
+from services.exports.documents import DOCX, notice_export, urge_slip_export
+from services.exports.ledger import XLSX, Export, ledger_export
 from services.http import schemas as s
 from services.http.common import (
     BASE,
@@ -140,6 +142,54 @@ def get_item(args: dict[str, Any], code: str, item_id: str) -> Any:
         else supervision.get_as_of(code, item_id, until)
     )
     return shown(case, until), 200, {"ETag": etag(case.version)}
+
+
+def docx_response(description: str, conflict: bool = False) -> dict[str, Any]:
+    """How a Word document's route is documented in the OpenAPI (binary 200)."""
+    found: dict[str, Any] = {
+        "200": {
+            "description": description,
+            "content": {DOCX: {"schema": {"type": "string", "format": "binary"}}},
+        }
+    }
+    if conflict:
+        found["409"] = {
+            "description": "not_assigned: the record has not been assigned",
+            "content": {"application/json": {"schema": ErrorSchema}},
+        }
+    return found
+
+
+def attachment(export: Export) -> Response:
+    return Response(
+        export.content,
+        mimetype=export.media_type,
+        headers={"Content-Disposition": export.disposition()},
+    )
+
+
+@items.route("/offices/<code>/items/<item_id>/notice.docx", methods=["GET"])
+@items.arguments(s.NoQuery, location="query")
+@items.doc(security=BEARER, responses=docx_response("督办通知单 (Word, GB/T 9704)", True))
+def item_notice(_query: dict[str, Any], code: str, item_id: str) -> Any:
+    """The record's assignment notice (督办通知单) as a Word document, to its assignees; a
+    record not assigned answers 409 not_assigned.
+
+    Any role of the office; an auditor across the subtree granted."""
+    access().items(caller(), code)
+    return attachment(notice_export(platform(), code, item_id))
+
+
+@items.route("/offices/<code>/items/<item_id>/urge-slip.docx", methods=["GET"])
+@items.arguments(s.NoQuery, location="query")
+@items.doc(security=BEARER, responses=docx_response("催办单 (Word, GB/T 9704)"))
+def item_urge_slip(_query: dict[str, Any], code: str, item_id: str) -> Any:
+    """The record's urging slip (催办单) as a Word document: its deadline, the working days
+    left or overdue, the urges so far and the requirement.
+
+    Any role of the office; an auditor across the subtree granted."""
+    access().items(caller(), code)
+    return attachment(urge_slip_export(platform(), code, item_id))
 
 
 @items.route("/offices/<code>/items/<item_id>/history")

@@ -1,6 +1,7 @@
 """The read side of an office and its subtree: roll-ups, the audit trail, circulars
-(issuing one, and the ranking).
-May import: the standard library, ``services`` (http) and ``services.http`` (common, errors).
+(issuing one, the ranking, and one as issued as a Word document).
+May import: the standard library, flask, ``services`` (exports, http) and ``services.http``
+(common, errors).
 
 Views only translate. Imports the read models through the platform and
 ``services.http.common``."""
@@ -10,6 +11,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from flask import Response
+
+from services.exports.documents import DOCX, circular_export
 from services.http import schemas as s
 from services.http.common import (
     BASE,
@@ -108,3 +112,28 @@ def circular(_query: dict[str, Any], code: str) -> Any:
     access().subtree(caller(), code)
     platform().registry.get(code)
     return platform().views.circular(code)
+
+
+@reads.route("/offices/<code>/circulars/<circular_id>.docx")
+@reads.arguments(s.NoQuery, location="query")
+@reads.doc(
+    security=BEARER,
+    responses={
+        "200": {
+            "description": "通报 as issued (Word, GB/T 9704)",
+            "content": {DOCX: {"schema": {"type": "string", "format": "binary"}}},
+        }
+    },
+)
+def circular_docx(_query: dict[str, Any], code: str, circular_id: str) -> Any:
+    """A circular (通报) the office issued, as a Word document: its title, scope, text,
+    the units commended and criticised, the office and the day.
+
+    Any role, for their own office and below (admin: all)."""
+    access().subtree(caller(), code)
+    export = circular_export(platform(), code, circular_id)
+    return Response(
+        export.content,
+        mimetype=export.media_type,
+        headers={"Content-Disposition": export.disposition()},
+    )

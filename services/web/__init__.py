@@ -29,6 +29,7 @@ from services.web import (  # noqa: F401  (their routes join the blueprint)
     board,
     circulars,
     desk,
+    documents,
     errors,
     extension,
     item,

@@ -223,6 +223,11 @@ def issued(user: UserView, code: str) -> list[dict[str, Any]] | None:
         if r["record_type"] == "Circular"
     ][-ISSUED_SHOWN:]
     return [
-        {"title": r["summary"], "time": r["time"][:16].replace("T", " "), "by": r["actor_name"]}
+        {
+            "id": r["record_id"],
+            "title": r["summary"],
+            "time": r["time"][:16].replace("T", " "),
+            "by": r["actor_name"],
+        }
         for r in reversed(context().users.audit_rows(rows))
     ]
