@@ -32,6 +32,7 @@ from services.web import (  # noqa: F401  (their routes join the blueprint)
     item,
     ledger,
     names,
+    public,
     register,
     report,
     tree,
