@@ -163,9 +163,11 @@ class PublicQueries:
         """Published records, newest registration first, filtered, one page."""
         clause, params = where(chosen)
         total = self.read.all(f"SELECT COUNT(*) AS n FROM items WHERE {clause}", params)[0]["n"]
-        rows = self.read.all(
-            f"SELECT doc FROM items WHERE {clause} "
-            "ORDER BY registered_at DESC, created_position DESC LIMIT ? OFFSET ?",
+        rows = self.read.all(  # the page's keys first: only its docs are read
+            "SELECT i.doc FROM items i JOIN (SELECT office, id, registered_at, created_position "
+            f"FROM items WHERE {clause} ORDER BY registered_at DESC, created_position DESC "
+            "LIMIT ? OFFSET ?) p ON i.office = p.office AND i.id = p.id "
+            "ORDER BY p.registered_at DESC, p.created_position DESC",
             [*params, chosen.per_page, (chosen.page - 1) * chosen.per_page],
         )
         return Page([public_row(r["doc"]) for r in rows], chosen.page, chosen.per_page, int(total))

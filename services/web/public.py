@@ -91,8 +91,11 @@ def queries() -> PublicQueries:
 
 
 def office_name(code: str) -> str:
-    registry = context().platform.registry
-    return registry.get(code).name if registry.exists(code) else code
+    """An office's name (read from the registry once per request, however many are shown)."""
+    if "public_names" not in g:
+        g.public_names = {o.code: o.name for o in context().platform.registry.all()}
+    names: dict[str, str] = g.public_names
+    return names.get(code, code)
 
 
 def given() -> dict[str, str]:
@@ -101,7 +104,10 @@ def given() -> dict[str, str]:
 
 def chosen_lang() -> str:
     """``en`` when the address asks for it and means it; Chinese otherwise."""
-    return "en" if request.args.get("lang") == "en" else "zh_Hans_CN"
+    if "public_lang" not in g:
+        g.public_lang = "en" if request.args.get("lang") == "en" else "zh_Hans_CN"
+    lang: str = g.public_lang
+    return lang
 
 
 def public_link(path: str, **args: Any) -> str:
@@ -113,7 +119,8 @@ def public_link(path: str, **args: Any) -> str:
 
 
 def item_link(office: str, item_id: str) -> str:
-    return public_link(f"/public/items/{quote(office)}/{quote(item_id)}")
+    tail = "?lang=en" if chosen_lang() == "en" else ""
+    return f"/public/items/{quote(office)}/{quote(item_id)}{tail}"
 
 
 def fingerprint(*parts: Any) -> str:
@@ -160,7 +167,7 @@ def frame() -> dict[str, Any]:
         "item_link": item_link,
         "switch_link": switch,
         "feed_link": public_link("/public/feed.atom"),
-        "status_name": lambda s: str(STATUSES.get(s, s)),
+        "status_name": {k: str(words) for k, words in STATUSES.items()}.get,
         "source_names": SOURCE_NAMES,
         "step_words": step_words,
         "china_time": china_time,
