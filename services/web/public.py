@@ -355,7 +355,8 @@ def entry_of(root: ET.Element, step: PublicStep, item: PublicItem) -> None:
     entry = ET.SubElement(root, "entry")
     key = f"ducha:public:{item.office}/{item.id}/{step.version}"
     sub(entry, "id", f"urn:uuid:{uuid5(NAMESPACE_URL, key)}")
-    sub(entry, "title", f"{item.title}：{step_words(step)}")
+    colon = ": " if chosen_lang() == "en" else "："
+    sub(entry, "title", f"{item.title}{colon}{step_words(step)}")
     sub(entry, "updated", china_time(step.time))
     href = request.host_url.rstrip("/") + item_link(item.office, item.id)
     ET.SubElement(entry, "link", {"rel": "alternate", "type": "text/html", "href": href})
