@@ -35,6 +35,7 @@ from services.web import (  # noqa: F401  (their routes join the blueprint)
     item,
     ledger,
     names,
+    public,
     register,
     report,
     statistics,

@@ -42,6 +42,7 @@ from tests.bench.export import export_figure
 from tests.bench.http import http_figure
 from tests.bench.items import bench_item
 from tests.bench.kafka import kafka_figures
+from tests.bench.public import public_figure
 from tests.bench.rollup import hierarchy
 from tests.bench.timetravel import time_travel_figure
 from tests.bench.web import web_figure
@@ -318,6 +319,7 @@ def main() -> int:
         )
         passed.append(web_figure(root, args.clients, rounds=args.rounds))
         passed.append(export_figure(root / "export"))
+        passed.append(public_figure(root))
         print("Kafka (Tansu broker, PostgreSQL stores):")
         passed.extend(kafka_figures(url.replace("/ducha_bench?", "/postgres?")))
         offices = len(hierarchy()) + 1
