@@ -24,6 +24,7 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.wrappers import Response
 
 from services.bootstrap import Platform
+from services.errors import NotFoundError
 from services.http.auth import Access
 from services.preferences import Preferences
 from services.signin import SignIn
@@ -95,8 +96,8 @@ def signed_in_user() -> UserView | None:
     now = datetime.now(UTC)
     users = context().users
     try:
-        user = users.get(user_id)
-    except Exception:
+        user: UserView | None = users.get(user_id)
+    except NotFoundError:  # an unknown id: a stale session
         user = None
     if (
         user is None
