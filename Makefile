@@ -9,6 +9,7 @@ CATALOGS := services/web/translations
 MO     := $(CATALOGS)/zh_Hans_CN/LC_MESSAGES/messages.mo
 HTMX_VERSION := 2.0.11
 AXE_VERSION  := 4.14.1
+ECHARTS_VERSION := 5.6.0
 
 .PHONY: install run demo test lint bench up down clean browser messages vendor
 
@@ -47,10 +48,14 @@ messages: install  ## extract the screens' texts and update the catalogs (then t
 
 vendor:  ## refresh the vendored front-end assets from the npm registry (pinned versions)
 	rm -rf build/vendor && mkdir -p build/vendor
-	cd build/vendor && npm pack --silent htmx.org@$(HTMX_VERSION) axe-core@$(AXE_VERSION) >/dev/null
-	mkdir -p build/vendor/htmx build/vendor/axe
+	cd build/vendor && npm pack --silent htmx.org@$(HTMX_VERSION) axe-core@$(AXE_VERSION) \
+	  echarts@$(ECHARTS_VERSION) >/dev/null
+	mkdir -p build/vendor/htmx build/vendor/axe build/vendor/echarts
 	tar -xzf build/vendor/htmx.org-$(HTMX_VERSION).tgz -C build/vendor/htmx
 	tar -xzf build/vendor/axe-core-$(AXE_VERSION).tgz -C build/vendor/axe
+	tar -xzf build/vendor/echarts-$(ECHARTS_VERSION).tgz -C build/vendor/echarts
+	cp build/vendor/echarts/package/dist/echarts.common.min.js build/vendor/echarts/package/LICENSE \
+	  build/vendor/echarts/package/NOTICE services/web/static/vendor/echarts/
 	cp build/vendor/htmx/package/dist/htmx.min.js build/vendor/htmx/package/LICENSE \
 	  services/web/static/vendor/htmx/
 	cp build/vendor/axe/package/axe.min.js build/vendor/axe/package/LICENSE \

@@ -28,6 +28,7 @@ from services.web import (  # noqa: F401  (their routes join the blueprint)
     auth,
     board,
     circulars,
+    cockpit,
     desk,
     documents,
     errors,
