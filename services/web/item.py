@@ -14,6 +14,7 @@ small form (``actions``). May import: Flask, Flask-Babel, the domain's lights, t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from flask import get_flashed_messages, request
@@ -21,9 +22,10 @@ from flask_babel import lazy_gettext as _l
 
 from domain.lights import ENDED, light
 from domain.values import business_date
+from projections.queries import ReadModels
 from services.errors import NotFoundError
 from services.http.common import find_node
-from services.inputs import china_time
+from services.inputs import china_time, day_problem, parse_instant
 from services.users import UserView
 from services.views import CaseView, paginate
 from services.web.common import context, me, page, signed_in, web
@@ -95,7 +97,44 @@ FORMS: dict[str, list[Field]] = {
 @web.route("/items/<office>/<item_id>")
 @signed_in
 def item(office: str, item_id: str) -> Any:
-    return render_item(me(), office, item_id)
+    """The record now, or with ``?as_of=DAY`` (the end of that day in China, or an instant)
+    as it stood then: read-only, its assignees' tasks as they stood, its timeline up to then."""
+    given = request.args.get("as_of", "").strip()
+    if not given:
+        return render_item(me(), office, item_id)
+    context().access.items(me(), office)
+    try:
+        until = parse_instant(given)
+        problem = day_problem(until.date())
+    except ValueError as e:
+        problem = str(e)
+    if problem:
+        title = _l("Please check your input")
+        return page("error.html", 422, title=title, message=f"as_of: {problem}")
+    return render_past(me(), office, item_id, until)
+
+
+def render_past(user: UserView, office: str, item_id: str, until: datetime) -> Any:
+    platform = context().platform
+    record = platform.supervision.get_as_of(office, item_id, until)
+    codes = [office, *(o.code for o in platform.registry.descendants(office))]
+    then = platform.as_of(until, codes)
+    return page(
+        "item.html",
+        record=record,
+        header=header(record, business_date(until)),
+        assignees=assignees(user, record, then),
+        up=up_chain(user, record),
+        timeline=timeline(office, item_id, until),
+        offers=[],
+        linked=LINKED,
+        forms=FORMS,
+        offices=[],
+        attempt=None,
+        notices=[],
+        as_of=until,
+        as_of_text=china_time(until)[:16].replace("T", " "),
+    )
 
 
 def render_item(
@@ -125,11 +164,11 @@ def render_item(
     )
 
 
-def header(record: CaseView) -> dict[str, Any]:
+def header(record: CaseView, day: date | None = None) -> dict[str, Any]:
     """Light, working days left (negative: overdue by; None once the record has ended) and
-    the provisional-deadline note."""
+    the provisional-deadline note, as of ``day`` (today by default)."""
     platform = context().platform
-    today = business_date(platform.clock())
+    today = day or business_date(platform.clock())
     return {
         "light": light(record.status, record.deadline, today, platform.calendar),
         "days_left": (
@@ -152,10 +191,13 @@ def may_read(user: UserView, office: str) -> bool:
     return True
 
 
-def assignees(user: UserView, record: CaseView) -> list[dict[str, Any]]:
-    """Each assignment with, for an office, its task as the tree shows it and what it last
-    reported here; ``link`` only when the person may read that office's records."""
-    whole = context().platform.views.tree(record.office, record.id)
+def assignees(
+    user: UserView, record: CaseView, views: ReadModels | None = None
+) -> list[dict[str, Any]]:
+    """Each assignment with, for an office, its task as the tree (of ``views``: now, by
+    default) shows it and what it last reported here; ``link`` only when the person may read
+    that office's records."""
+    whole = (views or context().platform.views).tree(record.office, record.id)
     node = find_node(whole, record.office, record.id) if whole else None
     tasks = {c["office"]: c for c in (node or {}).get("children", [])}
     rows = []
@@ -191,10 +233,12 @@ def up_chain(user: UserView, record: CaseView) -> list[dict[str, Any]]:
     return [{**r, "link": may_read(user, r["office"])} for r in found]
 
 
-def timeline(office: str, item_id: str) -> Any:
-    """One page of the record's events, oldest first, as people read them."""
+def timeline(office: str, item_id: str, until: datetime | None = None) -> Any:
+    """One page of the record's events (up to ``until``), oldest first, as people read them."""
     shown = []
     for e in context().platform.supervision.history(office, item_id):
+        if until is not None and e.time > until:
+            break
         shown.append(
             {
                 "kind": e.type,

@@ -121,3 +121,31 @@ def test_the_page_in_english_and_as_an_htmx_part(screens: Screens) -> None:
     client.post("/language", data={"language": "en", "csrf_token": token(client, "/desk")})
     page = client.get(f"/items/{office}/{item_id}").text
     assert '<html lang="en">' in page and "The five elements" in page and "Sign for" in page
+
+
+def test_the_page_travels_back_to_a_day_before_the_assignment(screens: Screens) -> None:
+    from tests.http.conftest import assign_down
+    from tests.scenario import new_item, person
+
+    s = screens.api.platform.supervision
+    case = s.register_item(person("gansu", "supervisor"), "gansu", new_item("回溯的事项"))
+    screens.api.clock.set("2026-03-04")
+    assign_down(screens.api, "gansu", str(case.id), "baiyin")
+    client = screens.signed_in("gansu", "leader")
+    now = client.get(f"/items/gansu/{case.id}").text
+    assert "白银市人民政府办公室" in now
+    then = client.get(f"/items/gansu/{case.id}?as_of=2026-03-02")
+    assert then.status_code == 200
+    assert 'id="as-of-note"' in then.text and "2026-03-02 23:59" in then.text
+    assert "白银市人民政府办公室" not in then.text  # not yet assigned then
+    assert "data-action=" not in then.text  # no action is offered in the past
+    before = client.get(f"/items/gansu/{case.id}?as_of=2026-03-01")
+    assert before.status_code == 404  # it did not exist yet
+    bad = client.get(f"/items/gansu/{case.id}?as_of=昨天")
+    assert bad.status_code == 422 and "YYYY-MM-DD" in bad.text
+    assert (
+        screens.signed_in("sichuan", "leader")
+        .get(f"/items/gansu/{case.id}?as_of=2026-03-02")
+        .status_code
+        == 404
+    )
