@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from datetime import date
 
 import pytest
@@ -74,3 +75,13 @@ def test_exports_hold_every_matching_event(trail: Screens) -> None:
     assert client.get("/audit.xml?office=gansu").status_code == 404
     assert trail.signed_in("gansu", "clerk").get("/audit.csv").status_code == 403
     assert date.fromisoformat(as_json[0]["time"][:10]) == date(2026, 3, 3)
+
+
+def test_each_event_opens_its_record_as_it_stood_then(trail: Screens) -> None:
+    client = trail.signed_in("gansu", "supervisor")
+    page = client.get("/audit?from=2026-03-03").text
+    link = re.search(r'href="(/items/gansu/[^"?]+\?as_of=[^"]+)"', page)
+    assert link, "no as-of link"
+    then = client.get(link.group(1).replace("&amp;", "&"))
+    assert then.status_code == 200 and 'id="as-of-note"' in then.text
+    assert "关于安全生产的批示" in then.text
