@@ -33,19 +33,25 @@ ENDED = ("completed", "closed", "concluded")
 AT_WORK = ("acknowledged", "in_progress")
 
 
-def tiles(matters: dict[str, Any]) -> list[tuple[Any, str, str]]:
-    """(label, value as shown, tone) of each tile."""
+def tiles(matters: dict[str, Any], own: bool) -> list[tuple[Any, str, str, str | None]]:
+    """(label, value as shown, tone, link) of each tile; overdue leads to one's own overdue
+    records in the ledger."""
     by_status = matters["by_status"]
     ended = sum(by_status.get(s, 0) for s in ENDED)
     rate = matters["on_time_rate"]
     days = matters["mean_working_days_to_completion"]
     return [
-        (_l("In hand"), str(matters["total"] - ended), ""),
-        (_l("In progress"), str(sum(by_status.get(s, 0) for s in AT_WORK)), ""),
-        (_l("Completed"), str(matters["completed"]), ""),
-        (_l("Overdue"), str(matters["overdue"]), "red"),
-        (_l("On-time rate"), "—" if rate is None else f"{rate:.0%}", ""),
-        (_l("Mean working days to completion"), "—" if days is None else f"{days:.1f}", ""),
+        (_l("In hand"), str(matters["total"] - ended), "", None),
+        (_l("In progress"), str(sum(by_status.get(s, 0) for s in AT_WORK)), "", None),
+        (_l("Completed"), str(matters["completed"]), "", None),
+        (_l("Overdue"), str(matters["overdue"]), "red", "/ledger?light=red" if own else None),
+        (_l("On-time rate"), "—" if rate is None else f"{rate:.0%}", "", None),
+        (
+            _l("Mean working days to completion"),
+            "—" if days is None else f"{days:.1f}",
+            "",
+            None,
+        ),
     ]
 
 
@@ -115,7 +121,7 @@ def cockpit() -> Any:
         "cockpit.html",
         shown=platform.registry.get(code),
         own=own,
-        tiles=tiles(matters),
+        tiles=tiles(matters, own),
         matters=matters,
         trend=trend,
         charts={k: json.dumps(v, ensure_ascii=False) for k, v in charts(matters, trend).items()},

@@ -33,7 +33,7 @@ def tiles(page: str) -> dict[str, str]:
     return dict(
         (label.strip(), value)
         for value, label in re.findall(
-            r'<li class="[a-z]*"><span class="n">([^<]+)</span>([^<]+)</li>', page
+            r'<li class="[a-z]*">(?:<a href="[^"]+">)?<span class="n">([^<]+)</span>([^<]+)', page
         )
     )
 
@@ -44,6 +44,7 @@ def test_the_cockpit_counts_matters_once_and_says_how(screens: Screens) -> None:
     shown = tiles(page)
     assert (shown["在办"], shown["逾期"], shown["已办结"]) == ("2", "1", "0")
     assert shown["按时办结率"] == "0%"  # one due (overdue), none on time: never 100%
+    assert '<a href="/ledger?light=red"><span class="n">1</span>' in page  # overdue: the rows
     assert shown["平均办结工作日"] == "—"
     assert "按时办结率＝按时办结数÷应办结数" in page
     assert re.search(r"<td>领导批示</td><td>1</td>", page) and re.search(
