@@ -38,6 +38,7 @@ from services.calendar import GovernmentCalendar
 from services.clock import at_noon
 from services.stores.pgschema import open_shared_pool
 from tests.bench import rollup as rollup_bench
+from tests.bench.cockpit import cockpit_figure
 from tests.bench.export import export_figure
 from tests.bench.http import http_figure
 from tests.bench.items import bench_item
@@ -319,6 +320,7 @@ def main() -> int:
         )
         passed.append(web_figure(root, args.clients, rounds=args.rounds))
         passed.append(export_figure(root / "export"))
+        passed.append(cockpit_figure(root))
         passed.append(public_figure(root))
         print("Kafka (Tansu broker, PostgreSQL stores):")
         passed.extend(kafka_figures(url.replace("/ducha_bench?", "/postgres?")))
