@@ -31,7 +31,7 @@ def form_expired(_error: CSRFError) -> Any:
 
 @web.errorhandler(BadInput)
 def unstorable(error: BadInput) -> Any:
-    message = _("The field %(field)s holds characters that cannot be stored.", field=error.field)
+    message = f"{error.field}: {error.message}"  # the field and what is wrong with it
     return page("error.html", 422, title=_("Please check your input"), message=message)
 
 

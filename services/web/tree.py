@@ -14,11 +14,14 @@ Flask-Babel, ``services.errors`` and ``services.web.common``.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, NamedTuple
 
 from flask import request
 
 from services.errors import NotFoundError
+from services.http.guard import BadInput
+from services.inputs import china_time, day_problem, parse_instant
 from services.web.common import context, me, page, signed_in, web
 
 
@@ -29,6 +32,7 @@ class Sight(NamedTuple):
     title: str
     node: dict[str, Any]
     path: list[dict[str, Any]]
+    until: datetime | None = None
 
 
 @web.route("/items/<office>/<item_id>/tree")
@@ -63,6 +67,8 @@ def values(office: str, item_id: str, sight: Sight) -> dict[str, Any]:
         "path": sight.path,
         "anchor": {"office": office, "id": item_id},
         "names": office_names([*sight.path, sight.node, *sight.node["children"]]),
+        "as_of": request.args.get("as_of") or None,
+        "as_of_text": china_time(sight.until)[:16].replace("T", " ") if sight.until else "",
     }
 
 
@@ -71,8 +77,15 @@ def visible_node(office: str, item_id: str) -> Sight:
     subtree), then the record must exist, then the node must lie below it."""
     ctx = context()
     ctx.access.items(me(), office)
-    record = ctx.platform.supervision.get(office, item_id)  # not found if there is none
-    whole = ctx.platform.views.tree(office, item_id)
+    until = as_of()
+    platform = ctx.platform
+    if until is None:
+        record = platform.supervision.get(office, item_id)  # not found if there is none
+        whole = platform.views.tree(office, item_id)
+    else:  # as it stood then: the record and every office below, replayed up to that instant
+        record = platform.supervision.get_as_of(office, item_id, until)
+        codes = [office, *(o.code for o in platform.registry.descendants(office))]
+        whole = platform.as_of(until, codes).tree(office, item_id)
     top = find(whole, office, item_id) if whole else None
     if top is None:
         raise NotFoundError(f"no item '{item_id}' in office '{office}'")
@@ -81,7 +94,22 @@ def visible_node(office: str, item_id: str) -> Sight:
     path = route_to(top, node_office, node_id)
     if path is None:  # not below the person's record: as if there were none
         raise NotFoundError(f"no item '{node_id}' below '{item_id}'")
-    return Sight(record.title, path[-1], path[:-1])
+    return Sight(record.title, path[-1], path[:-1], until)
+
+
+def as_of() -> datetime | None:
+    """``?as_of=DAY`` (the end of that day in China) or an instant; a bad one is a 422."""
+    given = request.args.get("as_of", "").strip()
+    if not given:
+        return None
+    try:
+        until = parse_instant(given)
+    except ValueError as e:
+        raise BadInput("as_of", str(e)) from None
+    problem = day_problem(until.date())
+    if problem:
+        raise BadInput("as_of", problem)
+    return until
 
 
 def find(node: dict[str, Any], office: str, item_id: str) -> dict[str, Any] | None:

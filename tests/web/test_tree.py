@@ -173,3 +173,23 @@ def test_the_tree_reads_in_english_too(chain: Chain) -> None:
     client.post("/language", data={"language": "en", "csrf_token": token.group(1)})
     english = client.get(f"/items/gansu/{chain.item}/tree").text
     assert "<h1>Responsibility tree" in english and "green" in english
+
+
+def test_the_tree_as_it_stood_on_a_past_day(screens: Screens) -> None:
+    from tests.http.conftest import assign_down
+    from tests.scenario import new_item, person
+
+    s = screens.api.platform.supervision
+    case = s.register_item(person("gansu", "supervisor"), "gansu", new_item("回溯的树"))
+    screens.api.clock.set("2026-03-04")
+    assign_down(screens.api, "gansu", str(case.id), "baiyin")
+    client = screens.signed_in("gansu", "leader")
+    now = client.get(f"/items/gansu/{case.id}/tree").text
+    assert "白银市人民政府办公室" in now
+    then = client.get(f"/items/gansu/{case.id}/tree?as_of=2026-03-02")
+    assert then.status_code == 200 and 'id="as-of-note"' in then.text
+    assert "白银市人民政府办公室" not in then.text  # assigned only on the 4th
+    later = client.get(f"/items/gansu/{case.id}/tree?as_of=2026-03-04").text
+    assert "白银市人民政府办公室" in later and "as_of=2026-03-04" in later  # its links stay then
+    bad = client.get(f"/items/gansu/{case.id}/tree?as_of=昨天")
+    assert bad.status_code == 422 and "as_of" in bad.text
