@@ -4,8 +4,9 @@ Each row is a child office's subtree, counted in matters (each matter once, with
 nearest to the child: the roll-up's ``matters``): in hand, due soon (yellow), overdue (red) and
 the on-time rate (on-time completions ÷ what is due; "—" when nothing is due). A number leads
 to the rows behind it that the person may open: their own office's records assigned to that
-child, in the ledger, filtered by the light. The child's own records are that office's to
-see (as over the API): the board says so instead of linking. ``?on=DAY`` shows the board as
+child, in the ledger, filtered by the light; the child's name opens its own board (its
+summary). The child's own records are that office's to see (as over the API): the board
+says so instead of linking. ``?on=DAY`` shows the board as
 it stood at the end of that day in China (summed from the roll-up's daily changes, no
 replay); its numbers then link nowhere, since the ledger shows today. Who may read it is the
 API's rule for roll-ups (``Access.subtree``). May import: the standard library, Flask,

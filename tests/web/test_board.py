@@ -12,7 +12,7 @@ from tests.web.conftest import Screens
 
 
 def cells(page: str, office: str) -> list[str]:
-    found = re.search(rf"<th scope=\"row\">{office}</th>(.*?)</tr>", page, re.S)
+    found = re.search(rf"<th scope=\"row\"><a [^>]+>{office}</a></th>(.*?)</tr>", page, re.S)
     assert found, office
     return [
         re.sub(r"<[^>]+>", "", c).strip()
@@ -40,6 +40,7 @@ def test_the_board_counts_matters_per_child_and_links_to_our_rows(screens: Scree
         "0%",
     ]  # in hand, yellow, red, rate
     assert 'href="/ledger?assignee=baiyin&amp;light=red"' in page
+    assert 'href="/board?office=baiyin"' in page  # the child's own summary
     assert "按时办结率＝按时办结数÷应办结数" in page  # the rule, in words
     below = leader.get("/board?office=baiyin").text
     assert cells(below, "白银市平川区人民政府办公室") == [
