@@ -23,7 +23,7 @@ from flask import request
 from flask_babel import lazy_gettext as _l
 
 from services.inputs import day_problem
-from services.web.common import context, me, page, signed_in, signed_in_user, web
+from services.web.common import context, me, office_below, page, signed_in, signed_in_user, web
 
 ENDED = ("completed", "closed", "concluded")
 
@@ -58,8 +58,7 @@ def chosen_day() -> tuple[date | None, str | None]:
 @signed_in
 def board() -> Any:
     user = me()
-    code = request.args.get("office", user.office)
-    context().access.subtree(user, code)
+    code = office_below()
     platform = context().platform
     office = platform.registry.get(code)
     day, error = chosen_day()

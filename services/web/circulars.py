@@ -27,7 +27,7 @@ from services.errors import NotFoundError
 from services.http.errors import ApiError
 from services.http.schemas.readside import CircularIn
 from services.users import UserView
-from services.web.common import context, me, page, signed_in, web
+from services.web.common import context, me, office_below, page, signed_in, web
 from services.web.names import language
 
 FIELDS = ("title", "scope", "text", "commend", "criticise")
@@ -49,8 +49,7 @@ ISSUED_SHOWN = 20
 @signed_in
 def circulars() -> Any:
     user = me()
-    code = request.args.get("office", user.office)
-    context().access.subtree(user, code)
+    code = office_below()
     context().platform.registry.get(code)
     ranking = context().platform.views.circular(code)
     return show(user, code, draft(code, ranking), {}, ranking=ranking)

@@ -19,11 +19,10 @@ import json
 from datetime import date, timedelta
 from typing import Any
 
-from flask import request
 from flask_babel import lazy_gettext as _l
 
 from projections.ledger import LedgerQuery, ledger
-from services.web.common import context, me, page, signed_in, signed_in_user, web
+from services.web.common import context, me, office_below, page, signed_in, signed_in_user, web
 from services.web.names import LIGHTS
 from services.web.register import SOURCE_NAMES
 
@@ -106,8 +105,7 @@ def records(code: str, **filters: Any) -> list[dict[str, Any]]:
 @signed_in
 def cockpit() -> Any:
     user = me()
-    code = request.args.get("office", user.office)
-    context().access.subtree(user, code)
+    code = office_below()
     platform = context().platform
     figures = platform.views.rollup(code)
     matters = figures["matters"]

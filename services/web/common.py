@@ -131,6 +131,15 @@ def me() -> UserView:
     return user
 
 
+def office_below() -> str:
+    """The office a roll-up screen is asked about (``?office=``, one's own by default), once
+    the API's rule for roll-ups lets the person see it (``Access.subtree``: 404 otherwise)."""
+    user = me()
+    code = request.args.get("office", user.office)
+    context().access.subtree(user, code)
+    return code
+
+
 def page(template: str, status: int = 200, **values: Any) -> tuple[str, int]:
     """A whole page, or (for an htmx request) the part the template marks as the swap
     target, so the same view serves both."""

@@ -21,7 +21,7 @@ from openpyxl.styles import Font
 
 from projections.statistics import RULE, period_figures, ranked
 from services.inputs import day_problem
-from services.web.common import context, me, page, signed_in, web
+from services.web.common import context, office_below, page, signed_in, web
 
 HEADINGS = (
     ("rank", "排名"),
@@ -77,9 +77,7 @@ def table(code: str, first: date, last: date) -> list[dict[str, Any]]:
 @web.route("/statistics")
 @signed_in
 def statistics() -> Any:
-    user = me()
-    code = request.args.get("office", user.office)
-    context().access.subtree(user, code)
+    code = office_below()
     first, last, errors = period()
     rows = [] if errors else table(code, first, last)
     keep = {"office": code, "from": first.isoformat(), "to": last.isoformat()}
@@ -99,9 +97,7 @@ def statistics() -> Any:
 @web.route("/statistics.xlsx")
 @signed_in
 def statistics_workbook() -> Any:
-    user = me()
-    code = request.args.get("office", user.office)
-    context().access.subtree(user, code)
+    code = office_below()
     first, last, errors = period()
     if errors:
         message = _l("Check the period.")

@@ -79,6 +79,18 @@ class Browser:
         page.set_default_timeout(15_000)
         return page
 
+    def signed_in(self, login: str, width: int = 1366, javascript: bool = True) -> Any:
+        """A new page (its own cookies) signed in as ``login`` (``PASSWORD``), on the desk."""
+        from tests.web.conftest import PASSWORD
+
+        page = self.page(width, javascript)
+        page.goto(self.base + "/signin")
+        page.fill("#login", login)
+        page.fill("#password", PASSWORD)
+        page.click("button.primary")
+        page.wait_for_url(self.base + "/desk")
+        return page
+
     def strangers(self) -> list[str]:
         """Every URL asked of a host other than this server's."""
         ours = urlsplit(self.base).netloc

@@ -10,17 +10,7 @@ from datetime import date
 from tests.http.conftest import assign_down
 from tests.scenario import new_item, person
 from tests.web.browser import Browser, axe, served
-from tests.web.conftest import PASSWORD, Screens
-
-
-def sign_in(browser: Browser, login: str):  # type: ignore[no-untyped-def]
-    page = browser.page()
-    page.goto(browser.base + "/signin")
-    page.fill("#login", login)
-    page.fill("#password", PASSWORD)
-    page.click("button.primary")
-    page.wait_for_url(browser.base + "/desk")
-    return page
+from tests.web.conftest import Screens
 
 
 def test_a_leader_goes_from_the_cockpit_to_an_item_as_it_stood(screens: Screens) -> None:
@@ -37,7 +27,7 @@ def test_a_leader_goes_from_the_cockpit_to_an_item_as_it_stood(screens: Screens)
     with served(screens.api.app) as base:
         browser = Browser(base)
         try:
-            page = sign_in(browser, "gansu-leader")
+            page = browser.signed_in("gansu-leader")
             page.click("nav >> text=领导驾驶舱")
             page.click("a[href='/ledger?light=red']")  # the overdue tile
             page.wait_for_url(re.compile(r".*/ledger\?light=red$"))
@@ -51,7 +41,7 @@ def test_a_leader_goes_from_the_cockpit_to_an_item_as_it_stood(screens: Screens)
             assert "白银市人民政府办公室" not in page.content()  # not yet, that day
             assert axe(page) == []
 
-            auditor = sign_in(browser, "gansu-auditor")
+            auditor = browser.signed_in("gansu-auditor")
             auditor.click("nav >> text=审计")
             auditor.fill("#a-from", "2026-03-04")
             auditor.fill("#a-to", "2026-03-04")

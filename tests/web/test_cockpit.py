@@ -10,7 +10,7 @@ from datetime import date
 from tests.http.conftest import assign_down
 from tests.scenario import new_item, person
 from tests.web.browser import Browser, axe, fits, screenshot, served
-from tests.web.conftest import PASSWORD, Screens
+from tests.web.conftest import Screens
 
 
 def seed(screens: Screens) -> None:
@@ -73,12 +73,7 @@ def test_the_charts_are_drawn_with_aria_in_the_browser(screens: Screens) -> None
         browser = Browser(base)
         try:
             for width in (1366, 360):
-                page = browser.page(width)
-                page.goto(base + "/signin")
-                page.fill("#login", "gansu-leader")
-                page.fill("#password", PASSWORD)
-                page.click("button.primary")
-                page.wait_for_url(base + "/desk")
+                page = browser.signed_in("gansu-leader", width)
                 page.click("nav >> text=领导驾驶舱")
                 page.wait_for_url(base + "/cockpit")
                 page.wait_for_selector("div.chart.drawn canvas")
@@ -91,11 +86,7 @@ def test_the_charts_are_drawn_with_aria_in_the_browser(screens: Screens) -> None
                 assert fits(page), "the cockpit scrolls sideways"
                 screenshot(page, f"cockpit-{width}")
             assert browser.strangers() == [] and browser.failed == []
-            bare = browser.page(javascript=False)
-            bare.goto(base + "/signin")
-            bare.fill("#login", "gansu-leader")
-            bare.fill("#password", PASSWORD)
-            bare.click("button.primary")
+            bare = browser.signed_in("gansu-leader", javascript=False)
             bare.goto(base + "/cockpit")
             assert "<details>" in bare.content() and "逾期的批示" in bare.content()
         finally:
