@@ -47,6 +47,9 @@ class Settings:
     kafka_topic: str = "ducha.events"
     open_stores: int = DEFAULT_OPEN_STORES
     as_of_replays: int = 2
+    pg_pool_min: int = 1
+    pg_pool_max: int = 10
+    pg_pool_timeout: int = 30
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -62,9 +65,14 @@ class Settings:
             "kafka_topic": env.get("DUCHA_KAFKA_TOPIC") or "ducha.events",
             "open_stores": positive(env, "DUCHA_OPEN_STORES", DEFAULT_OPEN_STORES),
             "as_of_replays": positive(env, "DUCHA_AS_OF_REPLAYS", 2),
+            "pg_pool_min": positive(env, "DUCHA_PG_POOL_MIN", 1),
+            "pg_pool_max": positive(env, "DUCHA_PG_POOL_MAX", 10),
+            "pg_pool_timeout": positive(env, "DUCHA_PG_POOL_TIMEOUT", 30),
         }
         if values["bus"] not in ("embedded", "kafka"):
             raise ValueError("DUCHA_BUS must be 'embedded' or 'kafka'")
+        if values["pg_pool_min"] > values["pg_pool_max"]:  # type: ignore[operator]
+            raise ValueError("DUCHA_PG_POOL_MIN must not exceed DUCHA_PG_POOL_MAX")
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
 
@@ -118,7 +126,13 @@ def build_backend(settings: Settings) -> Backend:
     if settings.database_url:
         if not settings.database_url.startswith(("postgresql://", "postgres://")):
             raise ValueError("DUCHA_DATABASE_URL must be a postgresql:// URL")
-        return PostgresBackend(settings.database_url, open_stores=settings.open_stores)
+        return PostgresBackend(
+            settings.database_url,
+            pool_max=settings.pg_pool_max,
+            open_stores=settings.open_stores,
+            pool_min=settings.pg_pool_min,
+            pool_timeout=settings.pg_pool_timeout,
+        )
     return SQLiteBackend(settings.data_dir, open_stores=settings.open_stores)
 
 
@@ -137,9 +151,12 @@ def build_read_store(settings: Settings, backend: Backend) -> ReadStore:
 
 
 def build_platform(
-    settings: Settings, clock: Clock | None = None, catch_up: bool = True
+    settings: Settings, clock: Clock | None = None, catch_up: bool = False
 ) -> Platform:
-    """Wire the services; with ``catch_up``, apply what was recorded while nothing ran."""
+    """Wire the services, opening no office's store: each is opened when first needed, so
+    that a process starts in the same time whatever the number of offices. With
+    ``catch_up``, first apply what was recorded while nothing ran (every office's head is
+    read: long-running processes do it in the background instead, ``services.follower``)."""
     clock = clock or clock_from_env(settings.clock)
     calendar = GovernmentCalendar.from_file(settings.holidays_file)
     backend = build_backend(settings)

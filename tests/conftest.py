@@ -18,6 +18,7 @@ import psycopg
 import pytest
 
 from services.bootstrap import Platform, Settings, build_platform
+from services.follower import Follower
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -100,3 +101,17 @@ class FixedClock:
 
     def __call__(self):  # type: ignore[no-untyped-def]
         return self.now
+
+
+def booted(settings: Settings) -> Platform:
+    """A platform as ``ducha serve`` starts one: built (opening no office), then its
+    follower's first look at every office's head, which catches up those behind."""
+    platform = build_platform(settings, clock=FixedClock())
+    follower = Follower(platform.runner, platform.backend)
+    follower.start()
+    try:
+        assert follower.caught_up.wait(60), "the follower never finished its first look"
+    finally:
+        follower.stop()
+        follower.join(10)
+    return platform

@@ -38,11 +38,20 @@ class Runner(Rebuilding):
             self._drain()
 
     def catch_up_all(self) -> int:
-        """On start: apply whatever was recorded while no consumer ran. One look at every
-        office's last id tells which are behind; one office's failure is logged and the
-        others go on."""
+        """Apply whatever was recorded while no consumer ran (``ducha serve`` does it as it
+        starts, in the background, and ``ducha projections catch-up`` on demand). One look at
+        every office's last id tells which are behind; one office's failure is logged and
+        the others go on."""
+        return self.catch_up_offices(list(self.offices()))
+
+    def catch_up_offices(self, offices: list[str]) -> int:
+        """Catch up those of ``offices`` where a consumer is behind. The look is taken before
+        the pump's lock, so that commands of this process are not kept waiting meanwhile."""
+        behind = self._behind(offices)
+        if not behind:
+            return 0
         with self._lock:
-            self._dirty.update(self._behind(list(self.offices())))
+            self._dirty.update(behind)
             return self._drain()
 
     def _drain(self, strict: bool = False) -> int:

@@ -169,6 +169,13 @@ def worker_group() -> None:
 @kafka_options
 @click.option("--max-poll-interval-ms", default=3000, show_default=True, type=int)
 @click.option(
+    "--fetch-max-wait-ms",
+    default=50,
+    show_default=True,
+    type=click.IntRange(1, 60_000),
+    help="How long the broker may hold a fetch while nothing is new (a bound on latency).",
+)
+@click.option(
     "--deadlines/--no-deadlines",
     default=False,
     show_default=True,
@@ -181,6 +188,7 @@ def worker_run(
     bootstrap: str,
     topic: str,
     max_poll_interval_ms: int,
+    fetch_max_wait_ms: int,
     deadlines: bool,
 ) -> None:
     """Consume the topic in GROUP and apply each office's events (deduped by notification id;
@@ -191,7 +199,13 @@ def worker_run(
 
     platform = c.platform
     platform.supervision.listeners.clear()  # effects in other offices come back via Kafka
-    worker = Worker(platform.runner, KafkaSettings(bootstrap, topic), group, max_poll_interval_ms)
+    worker = Worker(
+        platform.runner,
+        KafkaSettings(bootstrap, topic),
+        group,
+        max_poll_interval_ms,
+        fetch_max_wait_ms,
+    )
     stop_on_sigterm(worker.stopped)
     daily = DeadlineDaily(platform)
     if deadlines:

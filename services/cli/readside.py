@@ -243,4 +243,17 @@ def projections_retry(c: Context, office: str | None, consumer: str | None) -> N
         raise click.exceptions.Exit(1)
 
 
+@projections_group.command("catch-up")
+@click.option("--office", metavar="CODE", help="Only this office.")
+@pass_ctx
+def projections_catch_up(c: Context, office: str | None) -> None:
+    """Apply what was recorded while no consumer ran (``ducha serve`` does it as it starts).
+    Reads every office's last event id once and catches up only the offices behind."""
+    runner = c.platform.runner
+    if office:
+        c.platform.registry.get(office)
+    applied = runner.catch_up_offices([office]) if office else runner.catch_up_all()
+    click.echo(f"applied {applied} events")
+
+
 COMMANDS = [tree_command, rollup_command, circular_command, audit, projections_group]

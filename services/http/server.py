@@ -1,6 +1,6 @@
 """``ducha serve``: gunicorn in-process, one platform per worker (built after the fork). May import:
-gunicorn, Flask, the domain's values, ``services.bootstrap`` (the platform) and
-``services.http.app`` / ``common``.
+gunicorn, Flask, the domain's values, ``services.bootstrap`` (the platform),
+``services.follower`` and ``services.http.app`` / ``common``.
 
 Each worker also runs the deadline engine once a day (DeadlineDaily): its events are
 idempotent per (record, deadline, level), so workers running it alike record it once.
@@ -19,6 +19,7 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.glogging import Logger
 
 from services.bootstrap import Settings, build_platform
+from services.follower import Follower
 from services.http.app import create_app
 from services.http.common import MAX_BODY_BYTES
 
@@ -40,8 +41,12 @@ class Server(BaseApplication):  # type: ignore[misc]
 
 
 def app_for(settings: Settings) -> Flask:
-    """The WSGI app with its platform and a daily deadline run (``gunicorn`` factory)."""
+    """The WSGI app with its platform, a daily deadline run and, on the embedded bus, the
+    read side's follower (``gunicorn`` factory). Both start in the background: the server
+    answers at once, whatever the number of offices."""
     platform = build_platform(settings)
+    if settings.bus == "embedded":
+        Follower(platform.runner, platform.backend).start()
     DeadlineDaily(platform).start()
     return create_app(platform)
 

@@ -21,6 +21,8 @@ from services.kafka.settings import KafkaSettings, ensure_topic
 
 log = logging.getLogger(__name__)
 
+FETCH_MAX_WAIT_MS = 50
+
 
 class Worker:
     """One member of a consumer group, applying what it receives through ``Runner.deliver``."""
@@ -31,11 +33,13 @@ class Worker:
         kafka: KafkaSettings,
         group: str,
         max_poll_interval_ms: int = 3000,
+        fetch_max_wait_ms: int = FETCH_MAX_WAIT_MS,
     ) -> None:
         self.runner = runner
         self.kafka = kafka
         self.group = group
         self.max_poll_interval_ms = max_poll_interval_ms
+        self.fetch_max_wait_ms = fetch_max_wait_ms
         self.stopped = threading.Event()
         self.applied = 0
         self.received = 0
@@ -56,6 +60,10 @@ class Worker:
             session_timeout_ms=max(6000, self.max_poll_interval_ms),
             heartbeat_interval_ms=500,
             max_poll_records=500,  # each poll's work stays well within max_poll_interval
+            # how long the broker may hold a fetch with nothing new: Tansu answers late (with
+            # kafka-python's default 500 ms, a county's event reached the root's roll-up in a
+            # median 227 ms; with 50, 20 ms); 20 empty fetches a second cost next to nothing
+            fetch_max_wait_ms=self.fetch_max_wait_ms,
         )
 
     def handle(self, values: Iterable[bytes]) -> int:

@@ -24,4 +24,6 @@ from services.stores.backend import (
     TenantStore as TenantStore,
 )
 from services.stores.postgres import PostgresBackend as PostgresBackend
+from services.stores.signals import NoSignals as NoSignals
+from services.stores.signals import Signals as Signals
 from services.stores.sqlite import SQLiteBackend as SQLiteBackend

@@ -2,7 +2,8 @@
 over its recorder, with the transcodings of our value objects), the bound on open offices and
 the ``Backend`` interface that ``sqlite`` and ``postgres`` implement. Imports the domain's value
 objects and ``eventsourcing``.
-May import: the standard library, eventsourcing and ``domain`` (assignment, values).
+May import: the standard library, eventsourcing, ``domain`` (assignment, values) and
+``services.stores.signals``.
 
 Thousands of offices, few of them busy at once: a backend keeps what an office holds — its open
 SQLite files, its cached aggregates — only for the most recently used offices (``RecentOffices``)
@@ -27,6 +28,7 @@ from eventsourcing.persistence import ApplicationRecorder, JSONTranscoder, Trans
 
 from domain.assignment import Assignee
 from domain.values import Actor
+from services.stores.signals import NoSignals, Signals
 
 PLATFORM = "_platform"
 """The platform's own tenant (the office registry); never a valid office code."""
@@ -232,6 +234,10 @@ class Backend(ABC):
     def last_ids(self, tenants: list[str]) -> dict[str, int]:
         """Each tenant's last notification id (0 if none): what a poller checks first."""
         return {t: self.store(t).recorder.max_notification_id() or 0 for t in tenants}
+
+    def signals(self) -> Signals:
+        """Where to wait for offices to record events (see ``signals``)."""
+        return NoSignals()
 
     @abstractmethod
     def _open(self, tenant: str) -> ApplicationRecorder: ...

@@ -1,6 +1,10 @@
 """PostgreSQL event stores: one schema per office over one shared pool. May import:
-``eventsourcing.persistence``, psycopg, ``services.errors`` and ``services.stores``' ``backend`` and
-``pgschema``.
+``eventsourcing.persistence``, psycopg, ``services.errors`` and ``services.stores``' ``backend``,
+``pgschema`` and ``signals``.
+
+Which offices have events a consumer has not seen is one query on the heads table (every
+office's last notification id, kept by the recorders in their committing transactions), and
+``signals()`` names them as they commit.
 """
 
 from __future__ import annotations
@@ -10,19 +14,37 @@ from psycopg.sql import SQL, Identifier, Literal
 
 from services.errors import StoreUnavailableError
 from services.stores.backend import DEFAULT_OPEN_STORES, PLATFORM, Backend
-from services.stores.pgschema import SchemaDatastore, SchemaRecorder, open_shared_pool
+from services.stores.pgschema import (
+    EVENTS_TABLE,
+    HEADS_TABLE,
+    PLATFORM_SCHEMA,
+    SchemaDatastore,
+    SchemaRecorder,
+    ensure_heads,
+    open_shared_pool,
+)
+from services.stores.signals import PostgresSignals, Signals
 
 
 class PostgresBackend(Backend):
-    """One schema per tenant (``ducha_platform``, ``office_CODE``) over one shared pool."""
+    """One schema per tenant (``ducha_platform``, ``office_CODE``) over one shared pool of
+    ``pool_min`` to ``pool_max`` connections (a caller waits ``pool_timeout`` seconds at most
+    for one)."""
 
     name = "postgres"
 
     def __init__(
-        self, dsn: str, pool_size: int = 10, open_stores: int = DEFAULT_OPEN_STORES
+        self,
+        dsn: str,
+        pool_max: int = 10,
+        open_stores: int = DEFAULT_OPEN_STORES,
+        pool_min: int = 1,
+        pool_timeout: float = 30.0,
     ) -> None:
         super().__init__(open_stores)
-        self.pool = open_shared_pool(dsn, pool_size)
+        self.dsn = dsn
+        self.pool = open_shared_pool(dsn, pool_max, pool_min, pool_timeout)
+        ensure_heads(self.pool)
 
     @staticmethod
     def schema(tenant: str) -> str:
@@ -31,12 +53,31 @@ class PostgresBackend(Backend):
         return "office_" + tenant.replace("-", "_")
 
     def _recorder(self, tenant: str) -> SchemaRecorder:
-        return SchemaRecorder(SchemaDatastore(self.pool, self.schema(tenant)))
+        return SchemaRecorder(SchemaDatastore(self.pool, self.schema(tenant)), tenant)
 
-    def last_ids(self, tenants: list[str], chunk: int = 500) -> dict[str, int]:
-        """One round trip per ``chunk`` tenants (an index lookup each), not one per tenant."""
+    def last_ids(self, tenants: list[str]) -> dict[str, int]:
+        """One query on the heads table, whatever the number of tenants. A tenant with no
+        head (none should lack one: provisioning writes it) is asked directly."""
+        with self.pool.connection() as conn:
+            rows = conn.execute(
+                SQL("SELECT schema_name, last FROM {}.{}").format(
+                    Identifier(PLATFORM_SCHEMA), Identifier(HEADS_TABLE)
+                )
+            ).fetchall()
+        heads = {r["schema_name"]: int(r["last"]) for r in rows}
+        found = {t: heads[self.schema(t)] for t in tenants if self.schema(t) in heads}
+        missing = [t for t in tenants if t not in found]
+        if missing:
+            found.update(self.last_ids_asked(missing))
+        return found
+
+    def signals(self) -> Signals:
+        return PostgresSignals(self.dsn)
+
+    def last_ids_asked(self, tenants: list[str], chunk: int = 500) -> dict[str, int]:
+        """Each tenant's last id from its own table: one round trip per ``chunk`` tenants."""
         found: dict[str, int] = {}
-        table = Identifier(self.store(PLATFORM).recorder.events_table_name)  # type: ignore[attr-defined]
+        table = Identifier(EVENTS_TABLE)
         for start in range(0, len(tenants), chunk):
             part = tenants[start : start + chunk]
             query = SQL(" UNION ALL ").join(

@@ -21,7 +21,7 @@ from projections.readstore import Table, Tx
 from projections.runner import Batch, ConsumerStatus, Projection
 from services.bootstrap import Platform, Settings, build_platform
 from services.supervision import SupervisionService
-from tests.conftest import FixedClock
+from tests.conftest import FixedClock, booted
 from tests.projections.test_golden_rebuild import dump
 from tests.scenario import HIERARCHY, build_hierarchy, new_item, person
 
@@ -324,7 +324,7 @@ def test_a_process_starts_whatever_consumer_is_stopped(
         return summarize(event)
 
     monkeypatch.setattr(audit, "summarize", failing)
-    started = build_platform(settings, clock=FixedClock())  # `ducha serve` boots
+    started = booted(settings)
     try:
         gansu = where(started, "gansu")
         assert gansu["audit"].dead_letter is not None
@@ -350,7 +350,7 @@ def test_a_process_starts_even_if_an_office_store_cannot_be_read(
     register(first, "gansu", "甘肃的事项")
     first.close()
     (sqlite_settings.data_dir / "offices" / "sichuan.sqlite").unlink()  # lost, say
-    started = build_platform(sqlite_settings, clock=FixedClock())
+    started = booted(sqlite_settings)
     try:
         unreadable = {c.office for c in started.runner.status(only_behind=True)}
         assert unreadable == {"sichuan"}

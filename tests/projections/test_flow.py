@@ -11,7 +11,7 @@ from domain.assignment import Assignee
 from domain.errors import ExtensionBeyondOwnDeadlineError
 from domain.tasks import Task
 from services.bootstrap import Platform, Settings, build_platform
-from tests.conftest import FixedClock
+from tests.conftest import FixedClock, booted
 from tests.scenario import build_hierarchy, new_item, person
 
 CHAIN = ["state-council", "gansu", "baiyin", "pingchuan"]
@@ -149,7 +149,7 @@ def test_the_read_side_catches_up_on_start_after_a_crash(settings: Settings) -> 
     assert crashed.views.item("gansu", item.id) is None
     crashed.close()
 
-    restarted = build_platform(settings, clock=FixedClock())
+    restarted = booted(settings)  # as `ducha serve` starts
     try:
         assert restarted.views.item("gansu", item.id)["version"] == 2  # type: ignore[index]
         task_id = str(Task.create_id("gansu", item.id, "baiyin"))

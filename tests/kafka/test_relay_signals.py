@@ -1,0 +1,51 @@
+"""The relay is told which offices commit (issue 15 §2): on PostgreSQL it publishes an office's
+new events on its signal, and looks at every office's head only on its slow safety poll."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+
+from services.bootstrap import Platform, Settings
+from services.kafka import KafkaRelay, wait_for
+from services.kafka.envelope import RELAY_CONSUMER
+from tests.backends.test_heads_and_signals import record
+from tests.kafka.test_bus import kafka_of
+from tests.scenario import build_hierarchy
+
+
+def published(p: Platform, office: str) -> int:
+    with p.read.transaction() as tx:
+        return tx.position(RELAY_CONSUMER, office)
+
+
+def test_an_office_that_commits_is_published_on_its_signal_alone(
+    kafka_platform: Platform, kafka_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    p = kafka_platform
+    build_hierarchy(p)
+    record(p, "sichuan")
+    looks: list[int] = []
+    every_head = p.backend.last_ids
+
+    def counted(tenants: list[str]) -> Any:
+        looks.append(len(tenants))
+        return every_head(tenants)
+
+    monkeypatch.setattr(p.backend, "last_ids", counted)
+    relay = KafkaRelay(p, kafka_of(kafka_settings))
+    thread = threading.Thread(target=relay.run, kwargs={"safety_poll": 3600}, daemon=True)
+    thread.start()
+    try:
+        assert wait_for(lambda: published(p, "sichuan") == 1, 30)  # the first look: pending
+        assert looks == [5]
+        for n in range(1, 4):
+            record(p, "gansu")
+            assert wait_for(lambda n=n: published(p, "gansu") == n, 10)
+        assert looks == [5]  # told by the signals, never by looking at every office
+    finally:
+        relay.stopped.set()
+        thread.join(timeout=30)
+    assert not thread.is_alive()
