@@ -32,6 +32,25 @@ FEW_ROWS = 32
 copy cost three more round trips)."""
 
 
+def in_key_order(table: Table, rows: Sequence[Sequence[Any]]) -> Sequence[Sequence[Any]]:
+    """An upsert locks its rows in the order it meets them. Two transactions updating the same
+    rows in different orders — two Kafka workers adding to a common ancestor's counters —
+    could each wait for the other (a deadlock, which PostgreSQL breaks after a second by
+    failing one of them). In one order, the second only waits for the first to commit. A few
+    rows are sorted here, a bulk upsert by ``key_order``: the same order."""
+    at = [table.names.index(k) for k in table.key]
+    return sorted(rows, key=lambda row: [row[i] for i in at])
+
+
+def key_order(table: Table) -> str:
+    """``ORDER BY`` the key as ``in_key_order`` sorts it: text by code point (``COLLATE "C"``
+    compares UTF-8 bytes, which order as code points do), numbers by value."""
+    kinds = dict(table.columns)
+    return ", ".join(
+        f'{k} COLLATE "C"' if kinds[k].upper().startswith("TEXT") else k for k in table.key
+    )
+
+
 class PostgresTx(Tx):
     def __init__(self, conn: Connection[DictRow]) -> None:
         self.conn = conn
@@ -68,6 +87,8 @@ class PostgresTx(Tx):
         if rows_as_json(rows) is None:
             rows = storable_rows(rows)
         columns = ", ".join(table.names)
+        if on_conflict is not None:  # rows locked in key order: see ``in_key_order``
+            rows = in_key_order(table, rows)
         if len(rows) <= FEW_ROWS:
             marks = f"({', '.join(['%s'] * len(table.columns))})"
             upsert = f" ON CONFLICT ({', '.join(table.key)}) {on_conflict}" if on_conflict else ""
@@ -89,6 +110,7 @@ class PostgresTx(Tx):
         if on_conflict is not None:  # emptied at once: the same table may be written again
             self.conn.execute(
                 f"INSERT INTO {table.name} ({columns}) SELECT {columns} FROM {target} "
+                f"ORDER BY {key_order(table)} "
                 f"ON CONFLICT ({', '.join(table.key)}) {on_conflict}; DELETE FROM {target}"
             )
 
