@@ -127,7 +127,10 @@ class _Failure(Exception):
 
 def _verify(data: bytes, policy: Policy, expected: bytes | None) -> Verdict:
     bundle = Bundle.parse(data)
-    checkpoint = Checkpoint.parse(Note.parse(bundle.checkpoint).text)
+    try:
+        checkpoint = Checkpoint.parse(Note.parse(bundle.checkpoint).text)
+    except NoteError as e:
+        raise _Failure(f"the bundle's checkpoint is malformed: {e}") from e
     origin = checkpoint.origin
     logs = [key for key in policy.logs if key.name == origin]
     if not logs:
