@@ -70,6 +70,8 @@ def commitment(item: Personal) -> str:
     """The hex HMAC-SHA256 commitment to one personal field under its subject's key."""
     if len(item.key) < 16:
         raise ValueError(f"the key for {item.field!r} must be at least 16 bytes")
+    if "\x00" in item.field:
+        raise ValueError(f"a personal field's name cannot hold NUL: {item.field!r}")
     message = item.field.encode() + b"\x00" + item.value.encode()
     return hmac.new(item.key, message, hashlib.sha256).hexdigest()
 

@@ -131,6 +131,8 @@ def add_checkpoint(
 
     ``logs`` maps each origin this witness follows to its trusted keys; ``now`` is the POSIX
     time written into the cosignature."""
+    if now <= 0:
+        raise ValueError(f"a cosignature's time must be after 1970, not {now}")
     checkpoint = request.checkpoint
     keys = logs.get(checkpoint.origin)
     if keys is None:

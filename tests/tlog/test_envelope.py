@@ -90,6 +90,8 @@ def test_refusals() -> None:
         event_leaf(event(), [Personal("phone", "1", ZHANG), Personal("phone", "2", ZHANG)])
     with pytest.raises(ValueError, match="16 bytes"):
         event_leaf(event(), [Personal("phone", "1", b"short")])
+    with pytest.raises(ValueError, match="NUL"):
+        event_leaf(event(), [Personal("a\x00b", "1", ZHANG)])
     with pytest.raises(ValueError, match="over"):
         event_leaf(event(actor_role="x" * 70000))
     with pytest.raises(ValueError, match="start at 1"):

@@ -4,6 +4,7 @@ smaller, forked or inconsistent tree with the spec's status, says so, and keeps 
 from __future__ import annotations
 
 import base64
+import hashlib
 from dataclasses import dataclass, field
 
 import pytest
@@ -11,7 +12,7 @@ import pytest
 from services.tlog.checkpoint import Checkpoint
 from services.tlog.cosignature import Cosigner, timestamp_of
 from services.tlog.merkle import EMPTY_ROOT, MemoryTree, consistency_proof, leaf_hash
-from services.tlog.note import Signature, Signer, add_signatures, open_note
+from services.tlog.note import Signature, Signer, Verifier, add_signatures, open_note
 from services.tlog.witness import (
     Answer,
     Request,
@@ -63,14 +64,14 @@ class Witness:
     """A witness with its stored state: it stores only what an answer says to store."""
 
     cosigner: Cosigner
-    logs: dict[str, list[object]]
+    logs: dict[str, list[Verifier]]
     states: dict[str, WitnessState] = field(default_factory=dict)
     alerts: list[str] = field(default_factory=list)
 
     def submit(self, body: bytes) -> Answer:
         request = Request.parse(body)
         origin = request.checkpoint.origin
-        answer = add_checkpoint(request, self.states.get(origin), self.logs, self.cosigner, NOW)  # type: ignore[arg-type]
+        answer = add_checkpoint(request, self.states.get(origin), self.logs, self.cosigner, NOW)
         if answer.state is not None:
             self.states[origin] = answer.state
         if answer.alert:
@@ -209,4 +210,10 @@ def test_request_bodies_parse_strictly() -> None:
 
 
 def test_origin_hash_is_the_monitoring_key() -> None:
-    assert origin_hash("ducha/gd-sz") == __import__("hashlib").sha256(b"ducha/gd-sz").hexdigest()
+    assert origin_hash("ducha/gd-sz") == hashlib.sha256(b"ducha/gd-sz").hexdigest()
+
+
+def test_a_cosignature_never_carries_time_zero(office: Log, witness: Witness) -> None:
+    request = Request.parse(office.request(0, 3))
+    with pytest.raises(ValueError, match="after 1970"):
+        add_checkpoint(request, None, witness.logs, witness.cosigner, 0)
