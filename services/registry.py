@@ -1,5 +1,5 @@
 """The office registry (platform level, event-sourced) and its hierarchy queries. May import: the
-standard library, ``eventsourcing.persistence``, the domain, ``services.clock``,
+standard library, orjson, ``eventsourcing`` (persistence, utils), the domain, ``services.clock``,
 ``services.errors``, ``services.views`` and ``services.stores`` (the registry's own store).
 """
 
@@ -10,9 +10,12 @@ from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from datetime import datetime
 from uuid import UUID
 
-from eventsourcing.persistence import IntegrityError
+import orjson
+from eventsourcing.persistence import IntegrityError, Notification
+from eventsourcing.utils import get_topic
 
 from domain.offices import Office
 from domain.values import Actor
@@ -20,6 +23,9 @@ from services.clock import Clock
 from services.errors import AlreadyExistsError, ConflictError, NotFoundError, RegistryRuleError
 from services.stores import PLATFORM, Backend
 from services.views import OfficeView
+
+REGISTERED = get_topic(Office.Registered)
+OFFICE_EVENTS = get_topic(Office) + "."
 
 
 class OfficeRegistry:
@@ -144,15 +150,45 @@ class OfficeRegistry:
 
     # -- internals --------------------------------------------------------------------
     def refresh(self) -> None:
-        """Catch up with the registry's notification log."""
+        """Catch up with the registry's notification log. A process reads it whole on its
+        first query, so the common events go the short way: a registration is read straight
+        from its JSON (``_registered``), and the events of the platform store that are not
+        offices' (users, logins) are not decoded at all."""
         with self._lock:
             while True:
-                batch = self.store.recorder.select_notifications(self._position + 1, 500)
+                batch = self.store.recorder.select_notifications(self._position + 1, 5000)
                 if not batch:
                     return
                 for notification in batch:
-                    self._apply(self.store.mapper.to_domain_event(notification))
+                    if notification.topic == REGISTERED:
+                        self._registered(notification)
+                    elif notification.topic.startswith(OFFICE_EVENTS):
+                        self._apply(self.store.mapper.to_domain_event(notification))
                     self._position = notification.id
+
+    def _registered(self, notification: Notification) -> None:
+        """An office's registration, from its stored JSON; anything unexpected in it (an
+        older shape, say) is decoded the long way."""
+        try:
+            data = orjson.loads(notification.state)
+            stamp = data["timestamp"]
+            if stamp["_type_"] != "datetime_iso":
+                raise ValueError(stamp["_type_"])
+            view = OfficeView(
+                data["code"],
+                data["name"],
+                data["level"],
+                data["parent"],
+                False,
+                1,
+                datetime.fromisoformat(stamp["_data_"]),
+            )
+        except (ValueError, KeyError, TypeError):
+            self._apply(self.store.mapper.to_domain_event(notification))
+            return
+        self._offices[view.code] = view
+        origin = notification.originator_id
+        self._codes[origin if isinstance(origin, UUID) else UUID(origin)] = view.code
 
     def _apply(self, event: object) -> None:
         if isinstance(event, Office.Registered):

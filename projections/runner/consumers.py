@@ -15,7 +15,6 @@ from collections.abc import Callable, Iterable, Sequence
 from functools import partial
 from typing import Any
 
-from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import Notification
 
 import projections.runner as tuning
@@ -61,6 +60,7 @@ class Consumers:
         # the pump keeps recent records' states between commands, so that the next event
         # of a record is applied to its known state instead of replaying its history
         self._states: OrderedDict[str, States] = OrderedDict()
+        self._for_managers: OrderedDict[str, States] = OrderedDict()
         self._draining = False
         for projection in projections:
             read.ensure(projection.ddl)
@@ -234,6 +234,19 @@ class Consumers:
             reached = position
         return reached, None
 
+    def _manager_states(self, office: str, store: TenantStore) -> States:
+        """The states process managers see, kept apart from the projections' (which a batch
+        has already moved to its end): stepped through each batch in order, so that a
+        manager is handed each record exactly as it stood after the event, without reading
+        its history again (a recently used office's records stay known between batches)."""
+        states = self._for_managers.get(office)
+        if states is None or states.store is not store:
+            states = self._for_managers[office] = States(store, tuning.PUMP_STATES_PER_OFFICE)
+        self._for_managers.move_to_end(office)
+        while len(self._for_managers) > tuning.PUMP_OFFICES_KEPT:
+            self._for_managers.popitem(last=False)
+        return states
+
     @staticmethod
     def _lock_office(tx: Tx, office: str) -> Tracking:
         tx.lock(office_lock(office), within=ALL_OFFICES)
@@ -281,16 +294,16 @@ class Consumers:
         if manager.name in tracking.dead or not after <= done < last:
             return
         reached = done
+        states = self._manager_states(office, store)
         for position, event in events:
             if position <= done:
                 continue
             try:
+                state = states.after(event)  # every event, so that each state steps on cheaply
                 if manager.concerns(event):
-                    state: Aggregate = store.repository.get(
-                        event.originator_id, version=event.originator_version
-                    )
                     manager.handle(Envelope(office, position, event, state))
             except Exception as e:
+                states.cache.clear()
                 if infrastructure(e) or not self.isolate_failures:
                     raise
                 with self.read.transaction() as tx:

@@ -169,6 +169,7 @@ class Runner(Rebuilding):
             try:
                 for code in offices:
                     self._states.pop(code, None)
+                    self._for_managers.pop(code, None)
                 self._dirty.update(offices)
                 self._drain(strict=True)
             finally:

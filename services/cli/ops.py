@@ -142,8 +142,16 @@ def stop_on_sigterm(stopped: Any) -> None:
 @relay_group.command("run")
 @kafka_options
 @click.option("--once", is_flag=True, help="Publish what is pending, then exit.")
+@click.option(
+    "--safety-poll",
+    type=click.FloatRange(min=0.05),
+    default=10.0,
+    show_default=True,
+    help="Seconds between looks at every office's last event (PostgreSQL tells the relay "
+    "which offices commit; the look catches what it missed). SQLite: every 0.2 s.",
+)
 @pass_ctx
-def relay_run(c: Context, bootstrap: str, topic: str, once: bool) -> None:
+def relay_run(c: Context, bootstrap: str, topic: str, once: bool, safety_poll: float) -> None:
     """Publish every office's events to Kafka (key = office), from each office's checkpoint.
 
     A checkpoint moves only after the broker acknowledges; on failure the relay backs off and
@@ -155,7 +163,7 @@ def relay_run(c: Context, bootstrap: str, topic: str, once: bool) -> None:
     relay = KafkaRelay(c.platform, KafkaSettings(bootstrap, topic))
     stop_on_sigterm(relay.stopped)
     click.echo(f"relay: publishing to {topic} on {bootstrap}", err=True)
-    total = relay.run(once=once)
+    total = relay.run(once=once, safety_poll=safety_poll)
     click.echo(f"relay: published {total} events", err=True)
 
 
@@ -176,6 +184,11 @@ def worker_group() -> None:
     help="How long the broker may hold a fetch while nothing is new (a bound on latency).",
 )
 @click.option(
+    "--health-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the member's partitions, counts and last poll time here every second (JSON).",
+)
+@click.option(
     "--deadlines/--no-deadlines",
     default=False,
     show_default=True,
@@ -189,6 +202,7 @@ def worker_run(
     topic: str,
     max_poll_interval_ms: int,
     fetch_max_wait_ms: int,
+    health_file: Path | None,
     deadlines: bool,
 ) -> None:
     """Consume the topic in GROUP and apply each office's events (deduped by notification id;
@@ -205,6 +219,7 @@ def worker_run(
         group,
         max_poll_interval_ms,
         fetch_max_wait_ms,
+        health_file,
     )
     stop_on_sigterm(worker.stopped)
     daily = DeadlineDaily(platform)

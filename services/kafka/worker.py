@@ -7,9 +7,12 @@ kafka-python, ``eventsourcing.persistence``, ``projections.runner`` (the ``Runne
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 from eventsourcing.persistence import Notification
@@ -34,12 +37,15 @@ class Worker:
         group: str,
         max_poll_interval_ms: int = 3000,
         fetch_max_wait_ms: int = FETCH_MAX_WAIT_MS,
+        health_file: Path | None = None,
     ) -> None:
         self.runner = runner
         self.kafka = kafka
         self.group = group
         self.max_poll_interval_ms = max_poll_interval_ms
         self.fetch_max_wait_ms = fetch_max_wait_ms
+        self.health_file = health_file
+        self._reported = 0.0
         self.stopped = threading.Event()
         self.applied = 0
         self.received = 0
@@ -90,6 +96,26 @@ class Worker:
         self.applied += applied
         return applied
 
+    def report(self, consumer: Any, every: float = 1.0) -> None:
+        """Write the health file (at most once a ``every`` seconds): the partitions this
+        member holds, what it received and applied, and when it last polled. A monitor (or a
+        compose healthcheck) reads a stale ``polled_at`` as a stuck worker, and an empty
+        ``partitions`` as a member waiting for its group."""
+        now = time.time()
+        if self.health_file is None or now - self._reported < every:
+            return
+        self._reported = now
+        health = {
+            "group": self.group,
+            "partitions": sorted(tp.partition for tp in consumer.assignment()),
+            "received": self.received,
+            "applied": self.applied,
+            "polled_at": now,
+        }
+        written = self.health_file.with_name(self.health_file.name + ".new")
+        written.write_text(json.dumps(health))
+        written.replace(self.health_file)  # whole or not at all for a reader
+
     def run(self, until: Callable[[], bool] | None = None, max_backoff: float = 30.0) -> None:
         """Poll and apply until stopped. If applying fails for the infrastructure (the database
         went away, say), the consumer is closed without committing, and after a back-off a new
@@ -103,6 +129,7 @@ class Worker:
                 consumer = self.consumer()
                 while not self.stopped.is_set() and not (until and until()):
                     polled = consumer.poll(timeout_ms=200)
+                    self.report(consumer)
                     if not polled:
                         continue
                     self.handle(m.value for messages in polled.values() for m in messages)

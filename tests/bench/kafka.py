@@ -3,17 +3,15 @@
 * relay throughput: events published by ``KafkaRelay`` (read from the stores, enveloped,
   acknowledged, checkpointed) vs a bare kafka-python producer sending as many messages of the
   same size to the same broker with the same settings (acks=all, idempotent). Target ≥ 0.5.
-* end-to-end latency: from a county's command committing to the root office's roll-up
-  showing it, through a relay and a worker in their own processes. Target p95 ≤ 500 ms.
-* two workers vs one: events applied per second by a consumer group of two vs one, over the
-  same backlog of 100 offices. Target ≥ 1.5.
+
+The end-to-end latency and two workers vs one are figures of the scale section
+(``tests/bench/scale.py``, ``tests/bench/workers.py``); the helpers they share are here.
 """
 
 from __future__ import annotations
 
 import os
 import signal
-import statistics
 import subprocess
 import sys
 import time
@@ -24,11 +22,10 @@ from uuid import uuid4
 import psycopg
 from kafka import KafkaProducer
 
-from domain.assignment import Assignee
 from domain.values import Actor
 from services.bootstrap import Platform, Settings, build_platform
 from services.clock import at_noon
-from services.kafka import KafkaRelay, KafkaSettings, ensure_topic, wait_for
+from services.kafka import KafkaRelay, KafkaSettings, ensure_topic
 from services.kafka.broker import free_port, start_broker, stop
 from tests.bench.items import bench_item
 
@@ -126,73 +123,6 @@ def end(process: subprocess.Popen[bytes]) -> None:
         process.kill()
 
 
-def latency_figure(server_url: str, bootstrap: str, commands: int = 60) -> bool:
-    topic = f"bench.latency.{uuid4().hex[:6]}"
-    settings = settings_for(database(server_url, "bench_latency"), bootstrap, topic)
-    platform = build_platform(settings, clock=lambda: at_noon(date(2026, 3, 3)))
-    admin = Actor("bench", "root", "admin")
-    chain = ["root", "province", "prefecture", "county"]
-    for parent, code in zip([None, *chain], chain, strict=False):
-        platform.registry.register(admin, code, f"{code}机关", "other", parent)
-    relay = spawn(settings, "relay", "run")
-    worker = spawn(settings, "worker", "run", "--group", "bench", "--max-poll-interval-ms", "1000")
-    samples: list[float] = []
-    try:
-        s = platform.supervision
-        item = s.register_item(Actor("bench", "root", "supervisor"), "root", bench_item(0))
-        record = ("root", item.id)
-        for child in chain[1:]:  # down the chain, each task created by the worker's relay
-            office, record_id = record
-            if office != "root":
-                s.act(Actor("bench", office, "clerk"), office, record_id, "acknowledge")
-            s.act(
-                Actor("bench", office, "supervisor"),
-                office,
-                record_id,
-                "assign",
-                assignees=[Assignee("office", child, "lead")],
-            )
-            found = wait_for(lambda c=child: bool(task_ids(platform, c)), 60)
-            assert found, f"no task reached {child}"
-            record = (child, task_ids(platform, child)[0])
-        county = record[1]
-        s.act(Actor("bench", "county", "clerk"), "county", county, "acknowledge")
-        county_store = platform.backend.store("county")
-        for n in range(commands):
-            s.act(
-                Actor("bench", "county", "clerk"),
-                "county",
-                county,
-                "report-progress",
-                text=f"进展{n}",
-                percent=n % 100,
-            )
-            committed = time.perf_counter()
-            position = county_store.recorder.max_notification_id() or 0
-
-            def shown(at: int = position) -> bool:  # the roll-up has applied this event
-                rows = platform.read.all(
-                    "SELECT position FROM tracking WHERE consumer = 'rollup' AND office = 'county'"
-                )
-                return bool(rows) and int(rows[0]["position"]) >= at
-
-            assert wait_for(shown, 30, every=0.002)
-            samples.append(time.perf_counter() - committed)
-            time.sleep(0.05)  # commands arrive one by one, not in a burst
-    finally:
-        end(worker)
-        end(relay)
-        platform.close()
-    p50 = statistics.median(samples) * 1000
-    p95 = statistics.quantiles(samples, n=20, method="inclusive")[18] * 1000
-    ok = p95 <= 500
-    print(
-        f"{'latency':10} county command → root roll-up: p50 {p50:.0f} ms  p95 {p95:.0f} ms  "
-        + ("ok" if ok else "BELOW TARGET (p95 ≤ 500 ms)")
-    )
-    return ok
-
-
 def task_ids(p: Platform, office: str) -> list[str]:
     store = p.backend.store(office)
     return [
@@ -202,60 +132,11 @@ def task_ids(p: Platform, office: str) -> list[str]:
     ]
 
 
-WORKER_ORDER = (2, 1)
-
-
-def workers_figure(server_url: str, bootstrap: str) -> bool:
-    """The same backlog (100 offices) drained by a group of one, then by a group of two."""
-    results: dict[int, float] = {}
-    for count in WORKER_ORDER:
-        topic = f"bench.workers{count}.{uuid4().hex[:6]}"
-        settings = settings_for(database(server_url, f"bench_workers{count}"), bootstrap, topic)
-        platform = build_platform(settings, clock=lambda: at_noon(date(2026, 3, 2)))
-        try:
-            events = fill(platform, 100, 12)
-            KafkaRelay(platform, KafkaSettings(bootstrap, topic)).run(once=True)
-            workers = [
-                spawn(
-                    settings,
-                    "worker",
-                    "run",
-                    "--group",
-                    f"bench{count}",  # a fresh group: Tansu may keep a left group's state
-                )
-                for _ in range(count)
-            ]
-
-            def applied(p: Platform = platform) -> int:
-                return int(p.read.all("SELECT COUNT(*) AS n FROM audit")[0]["n"])
-
-            try:
-                assert wait_for(lambda: applied() > 0, 120, every=0.01)
-                start, first = time.perf_counter(), applied()
-                assert wait_for(lambda e=events: applied() >= e, 300, every=0.01)
-                took = time.perf_counter() - start
-            finally:
-                for w in workers:
-                    end(w)
-            results[count] = (events - first) / took
-        finally:
-            platform.close()
-    ratio = results[2] / results[1]
-    ok = ratio >= 1.5
-    print(
-        f"{'workers':10} one {results[1]:8.0f} events/s   two {results[2]:8.0f} events/s   "
-        f"ratio {ratio:.2f}  " + ("ok" if ok else "BELOW TARGET 1.5")
-    )
-    return ok
-
-
 def kafka_figures(server_url: str) -> list[bool]:
     port = free_port()
     broker = start_broker(port)
     try:
         bootstrap = f"127.0.0.1:{port}"
-        chosen = os.environ.get("BENCH_KAFKA", "relay,latency,workers").split(",")
-        figures = {"relay": relay_figure, "latency": latency_figure, "workers": workers_figure}
-        return [figures[name](server_url, bootstrap) for name in chosen]
+        return [relay_figure(server_url, bootstrap)]
     finally:
         stop(broker)

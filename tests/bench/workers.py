@@ -1,0 +1,143 @@
+"""Two Kafka workers vs one (issue 15 §4): events per second applied from the same backlog of
+100 offices (30 items × 3 events each, under one root) by a consumer group of two and of one,
+five runs in a row, each printed; target ≥ 1.5 in every run.
+
+The backlog is recorded once, in a template database; each group drains a fresh copy of it
+(``CREATE DATABASE … TEMPLATE``) from a fresh topic. The workers start first and the backlog is
+published only once every member holds its partitions (each worker's ``--health-file``): a
+group still forming when the messages arrive rebalances mid-way, and the local broker completes
+a join only after ``max_poll_interval_ms``, which stalled the two-worker runs measured before
+(ratios 0.35 and 0.55 among runs near 1.2–2.0). The clock runs from the first event applied to
+the last. Concurrent workers adding to the root's counters used to risk deadlocks, each
+costing a second and a restart of the member; upserts now lock rows in key order
+(``projections/readstore/postgres.py``).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import date, datetime
+from pathlib import Path
+from uuid import uuid4
+
+import psycopg
+
+from services.bootstrap import Platform, Settings, build_platform
+from services.clock import at_noon
+from services.kafka import KafkaRelay, KafkaSettings, wait_for
+from tests.bench.kafka import end, fill, settings_for
+
+DUCHA = str(Path(sys.executable).parent / "ducha")
+PARTITIONS = 8
+TEMPLATE = "bench_workers_backlog"
+
+
+def backlog(server_url: str, bootstrap: str, offices: int, items: int) -> int:
+    """Record the backlog once in the template database; how many events it holds."""
+    url = fresh(server_url, TEMPLATE)
+    platform = build_platform(settings_for(url, bootstrap, "unused"), at_noon_clock())
+    try:
+        return fill(platform, offices, items)
+    finally:
+        platform.close()
+
+
+def at_noon_clock() -> Callable[[], datetime]:
+    return lambda: at_noon(date(2026, 3, 2))
+
+
+def fresh(server_url: str, name: str, template: str | None = None) -> str:
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {name}" + (f" TEMPLATE {template}" if template else ""))
+    return server_url.replace("/postgres?", f"/{name}?")
+
+
+def members_hold_every_partition(files: list[Path]) -> bool:
+    held: list[set[int]] = []
+    for file in files:
+        try:
+            held.append(set(json.loads(file.read_text())["partitions"]))
+        except (OSError, ValueError, KeyError):
+            return False
+    everyone = all(held) and set().union(*held) == set(range(PARTITIONS))
+    return everyone and sum(len(h) for h in held) == PARTITIONS
+
+
+def drained(platform: Platform, events: int) -> int:
+    """Events the roll-up has applied, over every office (one small query)."""
+    rows = platform.read.all("SELECT SUM(position) AS n FROM tracking WHERE consumer = 'rollup'")
+    return int(rows[0]["n"] or 0) if events else 0
+
+
+def one_run(server_url: str, bootstrap: str, count: int, events: int, work: Path) -> float:
+    """Events per second drained by a group of ``count`` workers."""
+    name = f"bench_workers_{uuid4().hex[:6]}"
+    topic = f"bench.workers.{name}"
+    settings = settings_for(fresh(server_url, name, TEMPLATE), bootstrap, topic)
+    platform = build_platform(settings, at_noon_clock())
+    health = [work / f"{name}-{n}.json" for n in range(count)]
+    env = env_of(settings)
+    workers = [
+        subprocess.Popen(
+            [DUCHA, "worker", "run", "--group", name, "--health-file", str(file)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for file in health
+    ]
+    try:
+        assert wait_for(lambda: members_hold_every_partition(health), 120, every=0.1)
+        KafkaRelay(platform, KafkaSettings(bootstrap, topic, PARTITIONS)).run(once=True)
+        assert wait_for(lambda: drained(platform, events) > 0, 60, every=0.01)
+        start, first = time.perf_counter(), drained(platform, events)
+        assert wait_for(lambda: drained(platform, events) >= events, 600, every=0.05)
+        return (events - first) / (time.perf_counter() - start)
+    finally:
+        for worker in workers:
+            end(worker)
+        platform.close()
+        with psycopg.connect(server_url, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def env_of(settings: Settings) -> dict[str, str]:
+    import os
+
+    return {
+        **os.environ,
+        "DUCHA_DATABASE_URL": settings.database_url or "",
+        "DUCHA_BUS": "kafka",
+        "DUCHA_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
+        "DUCHA_KAFKA_TOPIC": settings.kafka_topic,
+        "DUCHA_CLOCK": "2026-03-03",
+    }
+
+
+def workers_figure(
+    server_url: str, bootstrap: str, runs: int = 5, offices: int = 100, items: int = 30
+) -> bool:
+    events = backlog(server_url, bootstrap, offices, items)
+    ratios = []
+    with tempfile.TemporaryDirectory(prefix="ducha-workers-") as tmp:
+        for n in range(runs):
+            order = (2, 1) if n % 2 == 0 else (1, 2)  # neither group always goes first
+            rates = {c: one_run(server_url, bootstrap, c, events, Path(tmp)) for c in order}
+            ratios.append(rates[2] / rates[1])
+            print(
+                f"{'workers':10} run {n + 1}: one {rates[1]:6.0f} events/s, two {rates[2]:6.0f}"
+                f" events/s, ratio {ratios[-1]:.2f}"
+            )
+    ok = min(ratios) >= 1.5
+    print(
+        f"{'workers':10} {offices}-office backlog of {events} events, {runs} runs: ratios "
+        + ", ".join(f"{r:.2f}" for r in ratios)
+        + ("  ok" if ok else "  BELOW TARGET 1.5 (in every run)")
+    )
+    return ok
