@@ -135,3 +135,17 @@ def test_the_librarys_subscribe_follows_one_office(pg_platform: Platform) -> Non
             if len(seen) == 3:
                 break
     assert seen == [1, 2, 3] and before
+
+
+@pytest.mark.postgres
+def test_the_shared_pool_takes_its_size_and_timeout_from_the_settings(pg_url: str) -> None:
+    p = build_platform(
+        Settings(database_url=pg_url, pg_pool_min=2, pg_pool_max=3, pg_pool_timeout=7),
+        clock=FixedClock(),
+    )
+    try:
+        pool = p.backend.pool  # type: ignore[attr-defined]
+        assert (pool.min_size, pool.max_size, pool.timeout) == (2, 3, 7)
+        assert p.read.pool is pool  # type: ignore[attr-defined]  # one pool per process
+    finally:
+        p.close()

@@ -242,3 +242,16 @@ def test_a_413_leaves_the_connection_usable_and_query_tokens_stay_out_of_the_log
     log = served["process"].stdout.read()
     assert "GET /healthz?access_token=%5Bredacted%5D" in log, log
     assert "s3cr3t" not in log
+
+
+def test_the_postgresql_pool_is_sized_by_settings_and_a_wrong_size_is_refused() -> None:
+    env = {"DUCHA_PG_POOL_MIN": "2", "DUCHA_PG_POOL_MAX": "7", "DUCHA_PG_POOL_TIMEOUT": "9"}
+    settings = Settings.from_env(env)
+    assert (settings.pg_pool_min, settings.pg_pool_max, settings.pg_pool_timeout) == (2, 7, 9)
+    for wrong, message in (
+        ({"DUCHA_PG_POOL_MAX": "0"}, "DUCHA_PG_POOL_MAX must be a whole number of at least 1"),
+        ({"DUCHA_PG_POOL_MIN": "x"}, "DUCHA_PG_POOL_MIN must be a whole number of at least 1"),
+        ({"DUCHA_PG_POOL_MIN": "5", "DUCHA_PG_POOL_MAX": "4"}, "must not exceed"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            Settings.from_env(wrong)

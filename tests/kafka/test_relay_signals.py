@@ -1,9 +1,13 @@
 """The relay is told which offices commit (issue 15 §2): on PostgreSQL it publishes an office's
-new events on its signal, and looks at every office's head only on its slow safety poll."""
+new events on its signal, and looks at every office's head only on its slow safety poll. A
+worker says how it is doing in its health file."""
 
 from __future__ import annotations
 
+import json
 import threading
+import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,6 +15,7 @@ import pytest
 from services.bootstrap import Platform, Settings
 from services.kafka import KafkaRelay, wait_for
 from services.kafka.envelope import RELAY_CONSUMER
+from services.kafka.worker import Worker
 from tests.backends.test_heads_and_signals import record
 from tests.kafka.test_bus import kafka_of
 from tests.scenario import build_hierarchy
@@ -49,3 +54,31 @@ def test_an_office_that_commits_is_published_on_its_signal_alone(
         relay.stopped.set()
         thread.join(timeout=30)
     assert not thread.is_alive()
+
+
+def test_a_workers_health_file_shows_its_partitions_and_what_it_applied(
+    kafka_platform: Platform, kafka_settings: Settings, tmp_path: Path
+) -> None:
+    p = kafka_platform
+    build_hierarchy(p)
+    record(p, "gansu", 2)
+    KafkaRelay(p, kafka_of(kafka_settings)).run(once=True)
+    health = tmp_path / "worker.json"
+    worker = Worker(p.runner, kafka_of(kafka_settings), "health", 1000, health_file=health)
+    thread = threading.Thread(target=worker.run, daemon=True)
+    thread.start()
+
+    def seen() -> dict[str, Any]:
+        try:
+            return dict(json.loads(health.read_text()))
+        except (OSError, ValueError):
+            return {}
+
+    try:
+        assert wait_for(lambda: seen().get("applied", 0) >= 2, 60)
+        shown = seen()
+        assert shown["group"] == "health" and shown["partitions"] == [0, 1, 2, 3]
+        assert shown["received"] >= shown["applied"] and time.time() - shown["polled_at"] < 5
+    finally:
+        worker.stopped.set()
+        thread.join(timeout=30)
