@@ -1,16 +1,20 @@
 """One error shape for every failure: ``{"code", "message", "errors": {field: [...]}}``. May import:
-Flask, marshmallow, werkzeug, the domain's errors, ``services.errors``, ``services.http.guard`` and,
-for its one error class, ``projections.timetravel``.
+Flask, marshmallow, werkzeug, the database drivers' error classes (psycopg, sqlite3, the
+library's), the domain's errors, ``services.errors``, ``services.http.guard`` and, for its one
+error class, ``projections.timetravel``.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
+import sqlite3
 from collections.abc import Mapping
 from typing import Any
 
 import marshmallow as ma
+import psycopg
+from eventsourcing.persistence import OperationalError as StoreOperationalError
 from flask import Response, jsonify
 from werkzeug.exceptions import HTTPException
 
@@ -28,6 +32,9 @@ from services.errors import (
 from services.exports.documents import NotAssignedError
 from services.exports.ledger import ExportTooLargeError
 from services.http.guard import BadInput
+
+DATABASE_BUSY = (psycopg.OperationalError, sqlite3.OperationalError, StoreOperationalError)
+"""No connection free in the pool in time, a lock or the server gone: no fault of the request."""
 
 log = logging.getLogger(__name__)
 
@@ -178,6 +185,14 @@ def from_exception(error: Exception) -> Response:
         return respond(409, str(error), code="rule")
     if isinstance(error, StoreUnavailableError):
         return respond(503, str(error))
+    if isinstance(error, DATABASE_BUSY):
+        log.warning("the database did not answer in time: %r", error)
+        return respond(
+            503,
+            "the database is busy or unreachable; try again shortly",
+            code="database_busy",
+            headers={"Retry-After": "5"},
+        )
     if isinstance(error, HTTPException):
         return from_http_exception(error)
     log.exception("unhandled error", exc_info=error)
