@@ -10,6 +10,11 @@ offices that commit (``NOTIFY``) and catches up those still behind a moment late
 committing process has usually applied its own events, and the follower finds nothing to do —
 with a slow safety poll of every head for signals lost while the connection was down. SQLite
 has no signal between processes: there the follower looks once, at start.
+
+A Kafka worker runs one too, not listening (``listen=False``): Kafka brings it the events, and
+its follower only looks at every office as it starts and then every ``safety_poll`` seconds,
+for what the transport lost (a broker that restarted empty, say) in offices that record nothing
+more — an office that does record more has its gap filled on its next message.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import threading
 import time
 
 from projections.runner import Runner
-from services.stores import PLATFORM, Backend, Signals
+from services.stores import PLATFORM, Backend, NoSignals, Signals
 
 log = logging.getLogger(__name__)
 
@@ -36,12 +41,14 @@ class Follower(threading.Thread):
         backend: Backend,
         safety_poll: float = SAFETY_POLL_SECONDS,
         settle: float = SETTLE_SECONDS,
+        listen: bool = True,
     ) -> None:
         super().__init__(name="read-side-follower", daemon=True)
         self.runner = runner
         self.backend = backend
         self.safety_poll = safety_poll
         self.settle = settle
+        self.listen = listen
         self.stopped = threading.Event()
         self.caught_up = threading.Event()
         """Set once the first look at every office is done (tests and health checks)."""
@@ -51,9 +58,10 @@ class Follower(threading.Thread):
         while not self.stopped.is_set():
             signals: Signals | None = None
             try:
-                signals = self.backend.signals()  # listen before looking: nothing falls between
+                # listen before looking: nothing falls between
+                signals = self.backend.signals() if self.listen else NoSignals()
                 self._look_everywhere()
-                if not signals.pushes:
+                if self.listen and not signals.pushes:
                     return  # SQLite: the in-process pumps know the rest
                 self._follow(signals)
             except Exception as e:

@@ -21,6 +21,9 @@ from services.stores import TenantStore
 
 log = logging.getLogger("projections.runner")
 
+FEW_OFFICES = 100
+"""Up to this many offices' positions are read by name; more, all at once."""
+
 
 class Runner(Rebuilding):
     """Brings every consumer up to date with the offices' notification logs."""
@@ -94,7 +97,7 @@ class Runner(Rebuilding):
         if not offices:
             return []
         last = self._last_ids(offices)
-        positions, dead = self._everywhere()
+        positions, dead = self._everywhere(offices if len(offices) <= FEW_OFFICES else None)
         return [
             o
             for o in offices
@@ -124,10 +127,16 @@ class Runner(Rebuilding):
         return found
 
     def _everywhere(
-        self, office: str | None = None
+        self, offices: str | list[str] | None = None
     ) -> tuple[dict[tuple[str, str], int], dict[tuple[str, str], DeadLetter]]:
-        """Every (office, consumer)'s position, and the dead letters stopping them."""
-        where, params = (" WHERE office = ?", [office]) if office else ("", [])
+        """Every (office, consumer)'s position, and the dead letters stopping them: of one
+        office, of a few, or of all."""
+        chosen = [offices] if isinstance(offices, str) else offices
+        if chosen == []:
+            return {}, {}
+        where, params = "", []
+        if chosen is not None:
+            where, params = f" WHERE office IN ({', '.join('?' * len(chosen))})", chosen
         rows = self.read.all(f"SELECT office, consumer, position FROM tracking{where}", params)
         letters = self.read.all(f"SELECT * FROM dead_letters{where}", params)
         return (

@@ -207,6 +207,7 @@ def worker_run(
 ) -> None:
     """Consume the topic in GROUP and apply each office's events (deduped by notification id;
     gaps filled from the office's store). Stops cleanly on SIGTERM."""
+    from services.follower import Follower
     from services.http.server import DeadlineDaily
     from services.kafka.settings import KafkaSettings
     from services.kafka.worker import Worker
@@ -222,6 +223,7 @@ def worker_run(
         health_file,
     )
     stop_on_sigterm(worker.stopped)
+    Follower(platform.runner, platform.backend, listen=False).start()  # what Kafka lost
     daily = DeadlineDaily(platform)
     if deadlines:
         daily.start()

@@ -129,3 +129,22 @@ def test_a_look_at_every_office_leaves_commands_of_the_process_free_meanwhile(
         go_on.set()
         look.join(10)
         platform.close()
+
+
+def test_a_workers_follower_looks_now_and_then_for_what_the_transport_lost(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    worker = build_platform(settings, clock=FixedClock())
+    build_hierarchy(worker)
+    looks = counting(worker, monkeypatch)
+    follower = Follower(worker.runner, worker.backend, safety_poll=0.3, listen=False)
+    follower.start()
+    try:
+        assert follower.caught_up.wait(30)
+        item = crashed_writes(settings, "baiyin")[0]  # never reaches this worker otherwise
+        assert wait_for(lambda: worker.views.item("baiyin", item) is not None, 10)
+        assert len(looks) >= 2  # the first look at start, then a safety poll found it
+    finally:
+        follower.stop()
+        follower.join(10)
+        worker.close()
