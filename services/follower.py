@@ -11,10 +11,12 @@ committing process has usually applied its own events, and the follower finds no
 with a slow safety poll of every head for signals lost while the connection was down. SQLite
 has no signal between processes: there the follower looks once, at start.
 
-A Kafka worker runs one too, not listening (``listen=False``): Kafka brings it the events, and
-its follower only looks at every office as it starts and then every ``safety_poll`` seconds,
-for what the transport lost (a broker that restarted empty, say) in offices that record nothing
-more — an office that does record more has its gap filled on its next message.
+A Kafka worker runs one too, not listening (``listen=False``): Kafka brings it the events, in
+parallel across the group's members, so its follower must not take that work over. Every
+``safety_poll`` seconds it looks at every office and catches up only those *stuck*: behind at
+two looks in a row without having moved (what the transport lost — a broker that restarted
+empty, say — in an office that records nothing more; an office that does record more has its
+gap filled on its next message anyway).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import threading
 import time
 
 from projections.runner import Runner
-from services.stores import PLATFORM, Backend, NoSignals, Signals
+from services.stores import PLATFORM, Backend, Signals
 
 log = logging.getLogger(__name__)
 
@@ -58,10 +60,12 @@ class Follower(threading.Thread):
         while not self.stopped.is_set():
             signals: Signals | None = None
             try:
-                # listen before looking: nothing falls between
-                signals = self.backend.signals() if self.listen else NoSignals()
+                if not self.listen:
+                    self._unstick()
+                    continue
+                signals = self.backend.signals()  # listen before looking: nothing falls between
                 self._look_everywhere()
-                if self.listen and not signals.pushes:
+                if not signals.pushes:
                     return  # SQLite: the in-process pumps know the rest
                 self._follow(signals)
             except Exception as e:
@@ -82,6 +86,21 @@ class Follower(threading.Thread):
                 applied,
                 time.monotonic() - start,
             )
+
+    def _unstick(self) -> None:
+        """Every ``safety_poll`` seconds: catch up the offices behind now that were behind at
+        the last look at the same position."""
+        before: dict[str, tuple[int, int]] = {}
+        while not self.stopped.wait(self.safety_poll):
+            now = self.runner.lagging(list(self.runner.offices()))
+            stuck = sorted(
+                o for o, (position, _) in now.items() if before.get(o, (-1,))[0] == position
+            )
+            if stuck:
+                log.warning("follower: offices stuck behind, caught up from the stores: %s", stuck)
+                self.runner.catch_up_offices(stuck)
+            before = now
+            self.caught_up.set()
 
     def _follow(self, signals: Signals) -> None:
         last_look = time.monotonic()

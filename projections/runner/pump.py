@@ -94,19 +94,21 @@ class Runner(Rebuilding):
 
     def _behind(self, offices: list[str]) -> list[str]:
         """The offices where a consumer that is not stopped has something to apply."""
+        return list(self.lagging(offices))
+
+    def lagging(self, offices: list[str]) -> dict[str, tuple[int, int]]:
+        """Of ``offices``, those where a consumer that is not stopped has something to apply:
+        the position of the furthest behind, and the office's last notification id."""
         if not offices:
-            return []
+            return {}
         last = self._last_ids(offices)
         positions, dead = self._everywhere(offices if len(offices) <= FEW_OFFICES else None)
-        return [
-            o
-            for o in offices
-            if any(
-                positions.get((o, n), 0) < last.get(o, 0)
-                for n in self.consumers
-                if (o, n) not in dead
-            )
-        ]
+        found = {}
+        for o in offices:
+            live = [positions.get((o, n), 0) for n in self.consumers if (o, n) not in dead]
+            if live and min(live) < last.get(o, 0):
+                found[o] = (min(live), last[o])
+        return found
 
     def _last_ids(self, offices: list[str]) -> dict[str, int]:
         """Each office's last notification id, leaving out (and logging) an office whose store
