@@ -27,6 +27,13 @@ log = logging.getLogger(__name__)
 FETCH_MAX_WAIT_MS = 50
 
 
+def committed(offsets: Any, response: Any) -> None:
+    """An asynchronous commit's answer: a failure (a rebalance, say) only means that some
+    messages may come again, and they are deduped."""
+    if isinstance(response, Exception):
+        log.info("worker: commit failed (%s); redelivered messages are deduped", response)
+
+
 class Worker:
     """One member of a consumer group, applying what it receives through ``Runner.deliver``."""
 
@@ -134,10 +141,9 @@ class Worker:
                         continue
                     self.handle(m.value for messages in polled.values() for m in messages)
                     backoff = 0.5
-                    try:
-                        consumer.commit()  # after applying; a redelivery would change nothing
-                    except Exception as e:  # e.g. a rebalance: offsets are a hint
-                        log.info("worker: commit failed (%s); redelivered messages are deduped", e)
+                    # after applying, without waiting for the broker: offsets are a hint (a
+                    # message delivered again is deduped), and the next poll goes out at once
+                    consumer.commit_async(callback=committed)
             except Exception as e:  # supervise: reconnect rather than die
                 log.warning("worker: %s; starting again in %.1fs", e, backoff)
                 self.stopped.wait(backoff)
