@@ -1,5 +1,5 @@
 """Two Kafka workers vs one (issue 15 §4): events per second applied from the same backlog of
-100 offices (30 items × 3 events each, under one root) by a consumer group of two and of one,
+100 offices (60 items × 3 events each, under one root) by a consumer group of two and of one,
 five runs in a row, each printed; target ≥ 1.5 in every run.
 
 The backlog is recorded once, in a template database; each group drains a fresh copy of it
@@ -121,7 +121,7 @@ def env_of(settings: Settings) -> dict[str, str]:
 
 
 def workers_figure(
-    server_url: str, bootstrap: str, runs: int = 5, offices: int = 100, items: int = 30
+    server_url: str, bootstrap: str, runs: int = 5, offices: int = 100, items: int = 60
 ) -> bool:
     events = backlog(server_url, bootstrap, offices, items)
     ratios = []
