@@ -7,12 +7,11 @@ connections, and psycopg keys composite adapters by name, so here every office g
 *view* bound to its own schema over a single pool, and a recorder that inserts from plain arrays.
 The table lock that keeps notification ids in commit order is kept (DESIGN §6.1).
 
-**Heads and signals.** In the transaction that inserts an office's events, the recorder also
-writes the office's last notification id to one platform table (``ducha_platform.log_heads``,
-one row per schema) and sends ``NOTIFY ducha_events`` with the office's code as payload — in
-the insert's own statement. A consumer thus learns which
-offices moved from one small query, or at once from the signal, instead of asking every
-office's table; both happen only if the insert commits.
+**Heads and signals.** The statement that inserts an office's events also writes the office's
+last notification id to one platform table (``ducha_platform.log_heads``, one row per schema)
+and sends ``NOTIFY ducha_events`` with the office's code as payload; both take effect only if
+the insert commits. A consumer thus learns which offices moved from one small query, or at
+once from the signal, instead of asking every office's table.
 """
 
 from __future__ import annotations
@@ -65,7 +64,7 @@ def open_shared_pool(
 
 
 def heads_ddl() -> list[SQL | Any]:
-    """The heads table; filled, where it is new, from the stores already there."""
+    """The schema and table of the heads (``backfill_heads`` fills a new one)."""
     heads = SQL("{}.{}").format(Identifier(PLATFORM_SCHEMA), Identifier(HEADS_TABLE))
     return [
         SQL("CREATE SCHEMA IF NOT EXISTS {}").format(Identifier(PLATFORM_SCHEMA)),
