@@ -1,0 +1,258 @@
+"""The verifiable ledger's Merkle log, kept as a projection (name ``tlog``): each office's
+notification log hashed into C2SP tiles in the read store, in the transaction that moves the
+tracking position. May import: the standard library, ``eventsourcing.utils``, ``projections``
+(readstore, runner) and the pure ledger core ``services.tlog``.
+
+**Leaves.** Leaf *i* is the event with notification id *i + 1*: its envelope
+(``services.tlog.envelope.event_leaf``: office, id, topic, aggregate id and version, UTC time,
+the actor's role, SHA-256 of the body exactly as the store holds it). The runner reads a batch
+after the projection's position and hands over the events it found; every id between the
+position and an event that the store does not hold (PostgreSQL skips an id when an insert fails
+and never reuses it) becomes the core's fixed *hole* leaf, in order. So the log always has as
+many leaves as the last notification id applied, and leaf *i* is always notification *i + 1*.
+
+**Personal fields** (``PERSONAL_FIELDS``: the responsible person named when an item is
+registered, assigned or received) enter only as HMAC commitments, each under the key of the
+person it names: ``tlog_subject_keys`` holds one random 32-byte key per subject (the name as
+written), created the first time the subject appears. Dropping or rebuilding the log keeps the
+keys (the same leaves come back); erasing a person (later, not built yet) will delete their
+key: the leaves, and every proof, stay valid, and the name can no longer be checked.
+
+**Tables.** ``tlog_tiles`` holds each tile (office, tile level, index) with its hashes: a
+partial tile grows in place until it is full (a tile of an older, smaller tree is a prefix of
+it); ``tlog_heads`` each office's size and right edge (its partial tiles, concatenated, so an
+append reads one row). Appending writes only the right edge (``services.tlog.tiles.append``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from eventsourcing.utils import get_topic
+
+from projections.readstore import ReadStore, Tx
+from projections.runner import Batch, Projection
+from services.tlog.envelope import Personal, StoredEvent, event_leaf, hole_leaf
+from services.tlog.merkle import HASH_SIZE, leaf_hash
+from services.tlog.tiles import HEIGHT, WIDTH, Edge, Tile, TileGetter, append
+
+NAME: Final = "tlog"
+PERSONAL_FIELDS: Final = ("responsible_person",)
+"""Event fields naming a person: committed to, never hashed in clear."""
+KEY_BYTES: Final = 32
+
+DDL = """
+CREATE TABLE IF NOT EXISTS tlog_tiles (
+    office TEXT NOT NULL,
+    level INTEGER NOT NULL,
+    idx BIGINT NOT NULL,
+    data BYTEA NOT NULL,
+    PRIMARY KEY (office, level, idx)
+);
+CREATE TABLE IF NOT EXISTS tlog_heads (
+    office TEXT NOT NULL PRIMARY KEY,
+    size BIGINT NOT NULL,
+    edge BYTEA NOT NULL
+);
+CREATE TABLE IF NOT EXISTS tlog_subject_keys (
+    subject TEXT NOT NULL PRIMARY KEY,
+    secret BYTEA NOT NULL,
+    created_at TEXT NOT NULL
+)
+"""
+
+
+@dataclass(frozen=True)
+class Pending:
+    """One event's leaf to be: what it commits to, and the personal values it names."""
+
+    event: StoredEvent
+    personal: tuple[tuple[str, str], ...]
+
+
+_TOPICS: dict[type, str] = {}
+
+
+def topic_of(kind: type) -> str:
+    """The topic an event class is stored under (asked once per class)."""
+    topic = _TOPICS.get(kind)
+    if topic is None:
+        topic = _TOPICS[kind] = get_topic(kind)
+    return topic
+
+
+def personal_values(event: Any) -> tuple[tuple[str, str], ...]:
+    """The (field, value) pairs of ``event`` that name a person (empty values left out)."""
+    found = []
+    for field in PERSONAL_FIELDS:
+        value = getattr(event, field, None)
+        if isinstance(value, str) and value:
+            found.append((field, value))
+    return tuple(found)
+
+
+def pending(office: str, position: int, event: Any, body: bytes) -> Pending:
+    """What the leaf of one decoded event commits to (no I/O)."""
+    actor = getattr(event, "actor", None)
+    stored = StoredEvent(
+        office=office,
+        notification_id=position,
+        topic=topic_of(type(event)),
+        aggregate_id=event.originator_id,
+        aggregate_version=event.originator_version,
+        timestamp=event.timestamp,
+        actor_role=actor.role if actor is not None else "",
+        body=body,
+    )
+    return Pending(stored, personal_values(event))
+
+
+def leaf(item: Pending, keys: Mapping[str, bytes]) -> bytes:
+    """The leaf data, each personal value committed under its subject's key."""
+    personal = [Personal(field, value, keys[value]) for field, value in item.personal]
+    return event_leaf(item.event, personal)
+
+
+def subject_keys(tx: Tx, subjects: Iterable[str]) -> dict[str, bytes]:
+    """Each subject's key, made on first need; concurrent makers agree on the one stored
+    first."""
+    wanted = sorted(set(subjects))
+    if not wanted:
+        return {}
+    keys = _read_keys(tx, wanted)
+    missing = [s for s in wanted if s not in keys]
+    if missing:
+        now = datetime.now(UTC).isoformat()
+        for subject in missing:
+            tx.execute(
+                "INSERT INTO tlog_subject_keys (subject, secret, created_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (subject) DO NOTHING",
+                (subject, os.urandom(KEY_BYTES), now),
+            )
+        keys.update(_read_keys(tx, missing))
+    return keys
+
+
+def known_keys(read: ReadStore, subjects: Iterable[str]) -> dict[str, bytes]:
+    """The keys of those subjects that have one (a read on its own, making none)."""
+    wanted = sorted(set(subjects))
+    if not wanted:
+        return {}
+    marks = ", ".join("?" * len(wanted))
+    rows = read.all(
+        f"SELECT subject, secret FROM tlog_subject_keys WHERE subject IN ({marks})", wanted
+    )
+    return {r["subject"]: bytes(r["secret"]) for r in rows}
+
+
+def _read_keys(tx: Tx, subjects: Sequence[str]) -> dict[str, bytes]:
+    marks = ", ".join("?" * len(subjects))
+    rows = tx.all(
+        f"SELECT subject, secret FROM tlog_subject_keys WHERE subject IN ({marks})", subjects
+    )
+    return {r["subject"]: bytes(r["secret"]) for r in rows}
+
+
+def leaves_after(
+    office: str, size: int, items: Sequence[tuple[int, Pending]], keys: Mapping[str, bytes]
+) -> list[bytes]:
+    """The leaves that follow a log of ``size``: holes for ids the store skipped, then each
+    event's leaf, in order of notification id."""
+    leaves: list[bytes] = []
+    expected = size + 1
+    for position, item in items:
+        if position < expected:
+            raise ValueError(f"notification {position} of {office} is already in its log")
+        leaves.extend(hole_leaf(office, n) for n in range(expected, position))
+        leaves.append(leaf(item, keys))
+        expected = position + 1
+    return leaves
+
+
+# -- the stored tree ------------------------------------------------------------------------
+def read_edge(tx: Tx, office: str) -> Edge:
+    row = tx.one("SELECT size, edge FROM tlog_heads WHERE office = ?", (office,))
+    if row is None:
+        return Edge(0)
+    return edge_of(int(row["size"]), bytes(row["edge"]))
+
+
+def edge_of(size: int, data: bytes) -> Edge:
+    """An edge from its partial tiles stored end to end (each level's width follows the size)."""
+    partials, at, level = [], 0, 0
+    while size >> (HEIGHT * level):
+        width = (size >> (HEIGHT * level)) % WIDTH
+        partials.append(data[at : at + width * HASH_SIZE])
+        at += width * HASH_SIZE
+        level += 1
+    return Edge(size, tuple(partials))
+
+
+def store_tree(tx: Tx, office: str, edge: Edge, written: Mapping[Tile, bytes]) -> None:
+    """Write the changed tiles and the new head, in the caller's transaction."""
+    for tile in sorted(written):
+        tx.execute(
+            "INSERT INTO tlog_tiles (office, level, idx, data) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (office, level, idx) DO UPDATE SET data = excluded.data",
+            (office, tile.level, tile.index, written[tile]),
+        )
+    tx.execute(
+        "INSERT INTO tlog_heads (office, size, edge) VALUES (?, ?, ?) "
+        "ON CONFLICT (office) DO UPDATE SET size = excluded.size, edge = excluded.edge",
+        (office, edge.size, b"".join(edge.partials)),
+    )
+
+
+def log_size(read: ReadStore, office: str) -> int:
+    rows = read.all("SELECT size FROM tlog_heads WHERE office = ?", (office,))
+    return int(rows[0]["size"]) if rows else 0
+
+
+def tile_getter(read: ReadStore, office: str) -> TileGetter:
+    """``get(level, index, width)`` over the stored tiles (a prefix of a tile that grew since)."""
+
+    def get(level: int, index: int, width: int) -> bytes:
+        rows = read.all(
+            "SELECT data FROM tlog_tiles WHERE office = ? AND level = ? AND idx = ?",
+            (office, level, index),
+        )
+        data = bytes(rows[0]["data"]) if rows else b""
+        return data[: width * HASH_SIZE]
+
+    return get
+
+
+class TlogProjection(Projection[list[tuple[str, list[tuple[int, Pending]]]]]):
+    """Appends each office's new leaves to its tiles (see the module docstring)."""
+
+    name = NAME
+    ddl = DDL
+
+    def prepare(self, batch: Batch) -> list[tuple[str, list[tuple[int, Pending]]]]:
+        by_office: dict[str, list[tuple[int, Pending]]] = {}
+        for e in batch.envelopes:
+            if not e.body:
+                raise ValueError(f"notification {e.position} of {e.office} came without its body")
+            item = pending(e.office, e.position, e.event, e.body)
+            by_office.setdefault(e.office, []).append((e.position, item))
+        return list(by_office.items())
+
+    def write(self, tx: Tx, prepared: list[tuple[str, list[tuple[int, Pending]]]]) -> None:
+        for office, items in prepared:
+            edge = read_edge(tx, office)
+            subjects = [value for _, item in items for _, value in item.personal]
+            leaves = leaves_after(office, edge.size, items, subject_keys(tx, subjects))
+            new, written = append(edge, [leaf_hash(data) for data in leaves])
+            store_tree(tx, office, new, written)
+
+    def drop(self, tx: Tx, office: str | None) -> None:
+        """The tiles and heads (never the subjects' keys: a rebuild needs the same ones)."""
+        for table in ("tlog_tiles", "tlog_heads"):
+            if office is None:
+                tx.execute(f"DELETE FROM {table}")
+            else:
+                tx.execute(f"DELETE FROM {table} WHERE office = ?", (office,))
