@@ -1,6 +1,6 @@
 """Proofs from an office's Merkle log, the policy an auditor verifies them with, and the tamper
 drill. May import: the standard library, ``projections.tlog`` and ``projections.readstore``,
-``services`` (clock, errors, registry, stores, ledger_keys, tlog_checkpoints) and ``services.tlog``.
+``services`` (clock, errors, inputs, registry, stores, ledger_keys, tlog_checkpoints) and ``services.tlog``.
 
 ``prove`` writes a C2SP tlog-proof bundle for one notification: its leaf data recomputed from
 the store (and checked against the stored tile), its inclusion proof read from the tiles, and
@@ -21,7 +21,8 @@ from typing import Any, Final
 from projections.readstore import ReadStore
 from projections.tlog import known_keys, leaf, log_size, pending, tile_getter
 from services.clock import Clock
-from services.errors import NotFoundError, ServiceError
+from services.errors import ServiceError
+from services.inputs import china_time
 from services.ledger_keys import KeyRing, witness_name
 from services.registry import OfficeRegistry
 from services.stores import Backend, TenantStore
@@ -61,7 +62,7 @@ class Proofs:
         checkpoints: Checkpoints,
     ) -> None:
         self.backend, self.read, self.registry = backend, read, registry
-        self.checkpoints = checkpoints
+        self.checkpoints, self.keys = checkpoints, checkpoints.keys
 
     # -- leaves from the store --------------------------------------------------------
     def stored_leaves(
@@ -128,11 +129,12 @@ class Proofs:
         """A policy file for ``ducha ledger verify-bundle``: the office's log keys, its
         superior's witness keys, and a quorum of one witness if it has a superior."""
         view = self.registry.get(office)
+        self.keys.signer(office)  # made and registered on first need
+        if view.parent:
+            self.keys.cosigner(view.parent)
         lines = [f"# the verifiable ledger of {office} ({view.name})"]
         for key in self.registry.log_keys(office, "log"):
-            lines.append(f"log {key.vkey}  # registered {key.registered_at.isoformat()}")
-        if not lines[1:]:
-            raise NotFoundError(f"office '{office}' has no log key yet: make a checkpoint")
+            lines.append(f"log {key.vkey}  # registered {china_time(key.registered_at)}")
         witnesses = self.registry.log_keys(view.parent, "witness") if view.parent else []
         for number, key in enumerate(witnesses, start=1):
             label = view.parent if number == len(witnesses) else f"{view.parent}#{number}"
