@@ -1,6 +1,7 @@
 """Proofs from an office's Merkle log, the policy an auditor verifies them with, and the tamper
 drill. May import: the standard library, ``projections.tlog`` and ``projections.readstore``,
-``services`` (clock, errors, inputs, registry, stores, ledger_keys, tlog_checkpoints) and ``services.tlog``.
+``services`` (clock, errors, inputs, registry, stores, ledger_keys, tlog_checkpoints) and
+``services.tlog``.
 
 ``prove`` writes a C2SP tlog-proof bundle for one notification: its leaf data recomputed from
 the store (and checked against the stored tile), its inclusion proof read from the tiles, and

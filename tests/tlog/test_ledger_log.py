@@ -6,12 +6,13 @@ cosigned by the superior office and proofs the offline verifier accepts."""
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import stat
 from collections.abc import Iterator
 from pathlib import Path
-from uuid import UUID
 from unittest.mock import patch
+from uuid import UUID
 
 import pytest
 
@@ -92,8 +93,6 @@ def test_personal_fields_enter_only_as_commitments(ledger: tuple[Platform, Fixed
     assert len(committed) == 4  # each registered item names its responsible person
     keys = {r["subject"]: bytes(r["secret"]) for r in p.read.all("SELECT * FROM tlog_subject_keys")}
     assert set(keys) == {f"张{n}" for n in range(4)} and all(len(k) == 32 for k in keys.values())
-    import hmac
-
     first = committed[0]["personal"]["responsible_person"]
     message = b"responsible_person\x00" + "张0".encode()
     assert first == hmac.new(keys["张0"], message, hashlib.sha256).hexdigest()
