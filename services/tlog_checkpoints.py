@@ -120,8 +120,13 @@ class Checkpoints:
         read.ensure(DDL)
 
     # -- checkpoints ------------------------------------------------------------------
-    def checkpoint(self, office: str, witness: bool = True) -> bytes:
-        """Sign the office's log as it stands, store it, have the parent cosign it: the note."""
+    def checkpoint(self, office: str) -> bytes:
+        """Sign the office's log as it stands, store it, have the parent cosign it: the note
+        (with the cosignature, if the parent gave it)."""
+        return self.checkpoint_witnessed(office)[0]
+
+    def checkpoint_witnessed(self, office: str) -> tuple[bytes, Witnessed | None]:
+        """As ``checkpoint``, and what the parent answered (None for the root office)."""
         self.registry.get(office)
         size = log_size(self.read, office)
         text = Checkpoint(origin_for(office), size, self.root(office, size)).text
@@ -130,22 +135,20 @@ class Checkpoints:
             row = tx.one(
                 "SELECT note FROM tlog_checkpoints WHERE office = ? AND size = ?", (office, size)
             )
-            if row is None or Note.parse(bytes(row["note"])).text != text:
-                # a new size; or another root at a stored size (the log was rewritten): the
-                # new note replaces it, and its witness will say what it thinks of that
-                made = self.clock().astimezone(UTC).isoformat()
-                tx.execute(
-                    "INSERT INTO tlog_checkpoints (office, size, note, made_at, seq) "
-                    "SELECT ?, ?, ?, ?, COALESCE(MAX(seq), 0) + 1 FROM tlog_checkpoints "
-                    "WHERE office = ? ON CONFLICT (office, size) DO UPDATE SET "
-                    "note = excluded.note, made_at = excluded.made_at, seq = excluded.seq",
-                    (office, size, note, made, office),
-                )
+            same = row is not None and Note.parse(bytes(row["note"])).text == text
+            # the stored note keeps its cosignatures if it says the same; another root at a
+            # stored size (the log was rewritten) replaces it, and its witness will judge that
+            tx.execute(
+                "INSERT INTO tlog_checkpoints (office, size, note, made_at, seq) "
+                "SELECT ?, ?, ?, ?, COALESCE(MAX(seq), 0) + 1 FROM tlog_checkpoints "
+                "WHERE office = ? ON CONFLICT (office, size) DO UPDATE SET seq = excluded.seq"
+                + ("" if same else ", note = excluded.note, made_at = excluded.made_at"),
+                (office, size, note, self.clock().astimezone(UTC).isoformat(), office),
+            )
         self._last[office] = (size, time.monotonic())
         parent = self.registry.get(office).parent
-        if witness and parent is not None:
-            self.witness(parent, office)
-        return self.latest(office) or note
+        witnessed = self.witness(parent, office) if parent is not None else None
+        return self.latest(office) or note, witnessed
 
     def maybe_checkpoint(self, office: str) -> None:
         """After a command: a checkpoint once ``every`` events or ``seconds`` have passed. A

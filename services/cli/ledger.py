@@ -54,10 +54,16 @@ def verify_bundle_command(bundle: Path, policy_file: Path, entry_file: Path | No
 @ledger.command("checkpoint")
 @office_option
 @pass_ctx
-def checkpoint_command(c: Context, office: str) -> None:
-    """Sign the office's log as it stands now; its superior office cosigns it."""
-    note = c.platform.ledger.checkpoints.checkpoint(office)
+def checkpoint_command(c: Context, office: str) -> int:
+    """Sign the office's log as it stands now; its superior office cosigns it (exit 1 if
+    it refuses)."""
+    note, witnessed = c.platform.ledger.checkpoints.checkpoint_witnessed(office)
     click.echo(note.decode(), nl=False)
+    if witnessed is not None and not witnessed.cosigned:
+        alert = f" ALERT: {witnessed.alert}" if witnessed.alert else ""
+        click.echo(f"{witnessed.witness} REFUSED ({witnessed.status}): {witnessed.reason}{alert}")
+        return 1
+    return 0
 
 
 @ledger.command("witness")
