@@ -18,16 +18,18 @@ written), created the first time the subject appears. Dropping or rebuilding the
 keys (the same leaves come back); erasing a person (later, not built yet) will delete their
 key: the leaves, and every proof, stay valid, and the name can no longer be checked.
 
-**Tables.** ``tlog_tiles`` holds each tile (office, tile level, index) with its hashes: a
-partial tile grows in place until it is full (a tile of an older, smaller tree is a prefix of
-it); ``tlog_heads`` each office's size and right edge (its partial tiles, concatenated, so an
-append reads one row). Appending writes only the right edge (``services.tlog.tiles.append``).
+**Tables.** ``tlog_tiles`` holds each full tile (office, tile level, index) and the partial
+tiles of levels ≥ 1, which grow in place (a tile of an older, smaller log is a prefix of the
+stored one); ``tlog_edge`` the hashes of the level-0 partial tile, one row each, so that an
+append writes 32 bytes, not the whole partial tile, until the tile is full and moves to
+``tlog_tiles``; ``tlog_heads`` each office's size. Reading a tile of any size works the same
+(``tile_getter``), and a rebuild writes the same rows as the appends did.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -38,7 +40,7 @@ from projections.readstore import ReadStore, Tx
 from projections.runner import Batch, Projection
 from services.tlog.envelope import Personal, StoredEvent, event_leaf, hole_leaf
 from services.tlog.merkle import HASH_SIZE, leaf_hash
-from services.tlog.tiles import HEIGHT, WIDTH, Edge, Tile, TileGetter, append
+from services.tlog.tiles import WIDTH, Edge, TileGetter, append, split_hashes
 
 NAME: Final = "tlog"
 PERSONAL_FIELDS: Final = ("responsible_person",)
@@ -53,10 +55,15 @@ CREATE TABLE IF NOT EXISTS tlog_tiles (
     data BYTEA NOT NULL,
     PRIMARY KEY (office, level, idx)
 );
+CREATE TABLE IF NOT EXISTS tlog_edge (
+    office TEXT NOT NULL,
+    idx BIGINT NOT NULL,
+    hash BYTEA NOT NULL,
+    PRIMARY KEY (office, idx)
+);
 CREATE TABLE IF NOT EXISTS tlog_heads (
     office TEXT NOT NULL PRIMARY KEY,
-    size BIGINT NOT NULL,
-    edge BYTEA NOT NULL
+    size BIGINT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS tlog_subject_keys (
     subject TEXT NOT NULL PRIMARY KEY,
@@ -174,37 +181,73 @@ def leaves_after(
 
 
 # -- the stored tree ------------------------------------------------------------------------
-def read_edge(tx: Tx, office: str) -> Edge:
-    row = tx.one("SELECT size, edge FROM tlog_heads WHERE office = ?", (office,))
-    if row is None:
-        return Edge(0)
-    return edge_of(int(row["size"]), bytes(row["edge"]))
+def size_of(tx: Tx, office: str) -> int:
+    row = tx.one("SELECT size FROM tlog_heads WHERE office = ?", (office,))
+    return int(row["size"]) if row else 0
 
 
-def edge_of(size: int, data: bytes) -> Edge:
-    """An edge from its partial tiles stored end to end (each level's width follows the size)."""
-    partials, at, level = [], 0, 0
-    while size >> (HEIGHT * level):
-        width = (size >> (HEIGHT * level)) % WIDTH
-        partials.append(data[at : at + width * HASH_SIZE])
-        at += width * HASH_SIZE
-        level += 1
-    return Edge(size, tuple(partials))
-
-
-def store_tree(tx: Tx, office: str, edge: Edge, written: Mapping[Tile, bytes]) -> None:
-    """Write the changed tiles and the new head, in the caller's transaction."""
-    for tile in sorted(written):
-        tx.execute(
-            "INSERT INTO tlog_tiles (office, level, idx, data) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (office, level, idx) DO UPDATE SET data = excluded.data",
-            (office, tile.level, tile.index, written[tile]),
-        )
+def append_leaves(tx: Tx, office: str, size: int, hashes: Sequence[bytes]) -> None:
+    """Append leaf hashes to a stored log of ``size``. While the level-0 tile at the right
+    edge stays partial only its new hashes are inserted (32 bytes each); when it fills, the
+    edge is read, ``append`` computes every tile that changes, and they are written."""
+    if size % WIDTH + len(hashes) < WIDTH:
+        _insert_edge(tx, office, size, hashes)
+    else:
+        _, written = append(read_edge(tx, office, size), hashes)
+        tx.execute("DELETE FROM tlog_edge WHERE office = ?", (office,))
+        for tile in sorted(written):
+            if tile.level == 0 and tile.width < WIDTH:
+                _insert_edge(tx, office, tile.index * WIDTH, split_hashes(written[tile]))
+                continue
+            tx.execute(
+                "INSERT INTO tlog_tiles (office, level, idx, data) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (office, level, idx) DO UPDATE SET data = excluded.data",
+                (office, tile.level, tile.index, written[tile]),
+            )
     tx.execute(
-        "INSERT INTO tlog_heads (office, size, edge) VALUES (?, ?, ?) "
-        "ON CONFLICT (office) DO UPDATE SET size = excluded.size, edge = excluded.edge",
-        (office, edge.size, b"".join(edge.partials)),
+        "INSERT INTO tlog_heads (office, size) VALUES (?, ?) "
+        "ON CONFLICT (office) DO UPDATE SET size = excluded.size",
+        (office, size + len(hashes)),
     )
+
+
+def _insert_edge(tx: Tx, office: str, first: int, hashes: Sequence[bytes]) -> None:
+    if hashes:
+        tx.execute(
+            "INSERT INTO tlog_edge (office, idx, hash) VALUES "
+            + ", ".join(["(?, ?, ?)"] * len(hashes)),
+            [v for i, h in enumerate(hashes) for v in (office, first + i, h)],
+        )
+
+
+def read_edge(tx: Tx, office: str, size: int) -> Edge:
+    """The partial tiles of a stored log of ``size`` (level 0 from its hash rows)."""
+    return Edge.read(size, partial_getter(tx.all, office))
+
+
+Query = Callable[[str, Sequence[Any]], list[dict[str, Any]]]
+
+
+def partial_getter(query: Query, office: str) -> TileGetter:
+    """``get(level, index, width)`` over the stored tiles: a full tile, or a partial one of
+    level ≥ 1 (a tile of an older, smaller log is a prefix of what is stored), or the level-0
+    partial tile gathered from its hash rows."""
+
+    def get(level: int, index: int, width: int) -> bytes:
+        rows = query(
+            "SELECT data FROM tlog_tiles WHERE office = ? AND level = ? AND idx = ?",
+            (office, level, index),
+        )
+        if rows or level:
+            return bytes(rows[0]["data"])[: width * HASH_SIZE] if rows else b""
+        first = index * WIDTH
+        rows = query(
+            "SELECT hash FROM tlog_edge WHERE office = ? AND idx >= ? AND idx < ? ORDER BY idx",
+            (office, first, first + width),
+        )
+        return b"".join(bytes(r["hash"]) for r in rows)
+
+    return get
 
 
 def log_size(read: ReadStore, office: str) -> int:
@@ -213,17 +256,8 @@ def log_size(read: ReadStore, office: str) -> int:
 
 
 def tile_getter(read: ReadStore, office: str) -> TileGetter:
-    """``get(level, index, width)`` over the stored tiles (a prefix of a tile that grew since)."""
-
-    def get(level: int, index: int, width: int) -> bytes:
-        rows = read.all(
-            "SELECT data FROM tlog_tiles WHERE office = ? AND level = ? AND idx = ?",
-            (office, level, index),
-        )
-        data = bytes(rows[0]["data"]) if rows else b""
-        return data[: width * HASH_SIZE]
-
-    return get
+    """``get(level, index, width)`` over the stored tree, each read on its own."""
+    return partial_getter(read.all, office)
 
 
 class TlogProjection(Projection[list[tuple[str, list[tuple[int, Pending]]]]]):
@@ -243,15 +277,14 @@ class TlogProjection(Projection[list[tuple[str, list[tuple[int, Pending]]]]]):
 
     def write(self, tx: Tx, prepared: list[tuple[str, list[tuple[int, Pending]]]]) -> None:
         for office, items in prepared:
-            edge = read_edge(tx, office)
+            size = size_of(tx, office)
             subjects = [value for _, item in items for _, value in item.personal]
-            leaves = leaves_after(office, edge.size, items, subject_keys(tx, subjects))
-            new, written = append(edge, [leaf_hash(data) for data in leaves])
-            store_tree(tx, office, new, written)
+            leaves = leaves_after(office, size, items, subject_keys(tx, subjects))
+            append_leaves(tx, office, size, [leaf_hash(data) for data in leaves])
 
     def drop(self, tx: Tx, office: str | None) -> None:
         """The tiles and heads (never the subjects' keys: a rebuild needs the same ones)."""
-        for table in ("tlog_tiles", "tlog_heads"):
+        for table in ("tlog_tiles", "tlog_edge", "tlog_heads"):
             if office is None:
                 tx.execute(f"DELETE FROM {table}")
             else:

@@ -91,6 +91,16 @@ class Witnessed:
         return self.status == 200
 
 
+@dataclass
+class _Watch:
+    """Since when, and from which size, an office awaits its next automatic checkpoint."""
+
+    size: int
+    since: float
+    calls: int = 0
+    wait: int = 1
+
+
 @dataclass(frozen=True)
 class Alert:
     witness: str
@@ -115,7 +125,7 @@ class Checkpoints:
     ) -> None:
         self.read, self.registry, self.keys, self.clock = read, registry, keys, clock
         self.every, self.seconds = every, seconds
-        self._last: dict[str, tuple[int, float]] = {}
+        self._watch: dict[str, _Watch] = {}
         self._lock = threading.Lock()
         read.ensure(DDL)
 
@@ -145,7 +155,7 @@ class Checkpoints:
                 + ("" if same else ", note = excluded.note, made_at = excluded.made_at"),
                 (office, size, note, self.clock().astimezone(UTC).isoformat(), office),
             )
-        self._last[office] = (size, time.monotonic())
+        self._watch[office] = _Watch(size, time.monotonic())
         parent = self.registry.get(office).parent
         witnessed = self.witness(parent, office) if parent is not None else None
         return self.latest(office) or note, witnessed
@@ -159,12 +169,22 @@ class Checkpoints:
             log.exception("the ledger could not checkpoint office %s", office)
 
     def _maybe_checkpoint(self, office: str) -> None:
-        size = log_size(self.read, office)
+        """Each command adds at least one event: the log's size is read only once as many
+        commands have come as events are missing (or the time is up), not after each."""
         with self._lock:
-            last = self._last.setdefault(office, (self._latest_size(office), time.monotonic()))
-        grown = size - last[0]
-        if grown >= self.every or (grown > 0 and time.monotonic() - last[1] >= self.seconds):
+            watch = self._watch.get(office)
+            if watch is None:
+                watch = self._watch[office] = _Watch(self._latest_size(office), time.monotonic())
+            watch.calls += 1
+            late = time.monotonic() - watch.since >= self.seconds
+            if watch.calls < watch.wait and not late:
+                return
+            watch.calls = 0
+        grown = log_size(self.read, office) - watch.size
+        if grown >= self.every or (grown > 0 and late):
             self.checkpoint(office)
+        else:
+            watch.wait = max(1, self.every - grown)
 
     def root(self, office: str, size: int) -> bytes:
         return root(size, TileHashSource(size, tile_getter(self.read, office)))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import random
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +18,7 @@ from uuid import UUID
 import pytest
 
 from projections import runner
-from projections.tlog import log_size, tile_getter
+from projections.tlog import append_leaves, log_size, tile_getter
 from services.bootstrap import Platform, Settings, build_platform
 from services.tlog.bundle import Bundle
 from services.tlog.checkpoint import Checkpoint
@@ -41,11 +42,18 @@ def ledger(settings: Settings) -> Iterator[tuple[Platform, FixedClock]]:
     p.close()
 
 
-def stored_tiles(p: Platform, office: str) -> dict[tuple[int, int], bytes]:
-    rows = p.read.all(
-        "SELECT level, idx, data FROM tlog_tiles WHERE office = ? ORDER BY level, idx", (office,)
-    )
-    return {(int(r["level"]), int(r["idx"])): bytes(r["data"]) for r in rows}
+def stored_tiles(p: Platform, office: str) -> dict[str, bytes]:
+    """Every tile the office's log is served as, by path, read from the store."""
+    get, size = tile_getter(p.read, office), log_size(p.read, office)
+    return {t.path: get(t.level, t.index, t.width) for t in tiles_for(size)}
+
+
+def stored_rows(p: Platform) -> list[tuple[object, ...]]:
+    return [
+        tuple(r.values())
+        for table in ("tlog_tiles ORDER BY office, level, idx", "tlog_edge ORDER BY office, idx")
+        for r in p.read.all(f"SELECT * FROM {table}")
+    ]
 
 
 def leaves(p: Platform, office: str) -> list[bytes]:
@@ -79,9 +87,7 @@ def test_the_stored_tiles_are_those_of_an_independent_build(
     p, _ = ledger
     hashes = [leaf_hash(data) for data in leaves(p, "gansu")]
     _, expected = build(hashes)
-    got = stored_tiles(p, "gansu")
-    assert {(t.level, t.index): data for t, data in expected.items()} == got
-    assert [(t.level, t.index) for t in tiles_for(len(hashes))] == sorted(got)
+    assert {t.path: data for t, data in expected.items()} == stored_tiles(p, "gansu")
     assert p.ledger.checkpoints.root("gansu", len(hashes)) == root_of(hashes)
 
 
@@ -104,12 +110,15 @@ def test_a_rebuild_gives_identical_tiles_also_in_small_batches(
     p, clock = ledger
     populate(p, clock, "baiyin", items=3)
     before = {o: stored_tiles(p, o) for o in ("gansu", "baiyin")}
-    heads = p.read.all("SELECT * FROM tlog_heads ORDER BY office")
+    rows, heads = stored_rows(p), p.read.all("SELECT * FROM tlog_heads ORDER BY office")
+    assert all(before.values())
     p.runner.rebuild(["tlog"])
     assert {o: stored_tiles(p, o) for o in ("gansu", "baiyin")} == before
+    assert stored_rows(p) == rows
     with patch.multiple(runner, REBUILD_BATCH=3, REBUILD_STATES=2):
         p.runner.rebuild()
     assert {o: stored_tiles(p, o) for o in ("gansu", "baiyin")} == before
+    assert stored_rows(p) == rows
     assert p.read.all("SELECT * FROM tlog_heads ORDER BY office") == heads
 
 
@@ -189,3 +198,35 @@ def test_a_proof_for_every_entry_verifies_and_says_its_index(
         assert verdict.ok, verdict.message
         assert verdict.index == notification - 1 and verdict.size == size
         assert Bundle.parse(bundle).entry == leaves(p, "gansu")[notification - 1]
+
+
+def test_appends_in_any_chunks_store_the_tiles_of_one_build(settings: Settings) -> None:
+    """Across full tiles (600 leaves: two full level-0 tiles, a partial one and a level-1
+    partial), appends of random sizes, each in its own transaction, serve the tiles a build
+    of all the leaves makes, and leave the same rows as one append of them all."""
+    p = build_platform(settings)
+    rng = random.Random(7)
+    hashes = [hashlib.sha256(str(n).encode()).digest() for n in range(600)]
+    try:
+        for office in ("chunks", "whole"):
+            size = 0
+            while size < len(hashes):
+                step = len(hashes) if office == "whole" else rng.choice([1, 2, 7, 255, 256, 300])
+                with p.read.transaction() as tx:
+                    append_leaves(tx, office, size, hashes[size : size + step])
+                size = min(len(hashes), size + step)
+                _, expected = build(hashes[:size])
+                assert stored_tiles(p, office) == {t.path: d for t, d in expected.items()}
+        rows = {
+            office: [
+                tuple(r.values())[1:]
+                for table in ("tlog_tiles", "tlog_edge")
+                for r in p.read.all(
+                    f"SELECT * FROM {table} WHERE office = ? ORDER BY 2, 3", (office,)
+                )
+            ]
+            for office in ("chunks", "whole")
+        }
+        assert rows["chunks"] == rows["whole"] and len(rows["whole"]) == 2 + 1 + 600 % 256
+    finally:
+        p.close()
