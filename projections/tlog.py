@@ -32,16 +32,27 @@ import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from eventsourcing.utils import get_topic
 
 from projections.readstore import ReadStore, Tx
 from projections.runner import Batch, Projection
 from services.tlog.envelope import Personal, StoredEvent, event_leaf, hole_leaf
-from services.tlog.merkle import HASH_SIZE, leaf_hash
-from services.tlog.tiles import WIDTH, Edge, TileGetter, append, split_hashes
+from services.tlog.merkle import HASH_SIZE, HashSource, leaf_hash
+from services.tlog.tiles import (
+    HEIGHT,
+    WIDTH,
+    Edge,
+    Tile,
+    TileGetter,
+    TileHashSource,
+    append,
+    split_hashes,
+    tile_for,
+)
 
+T = TypeVar("T")
 NAME: Final = "tlog"
 PERSONAL_FIELDS: Final = ("responsible_person",)
 """Event fields naming a person: committed to, never hashed in clear."""
@@ -258,6 +269,35 @@ def log_size(read: ReadStore, office: str) -> int:
 def tile_getter(read: ReadStore, office: str) -> TileGetter:
     """``get(level, index, width)`` over the stored tree, each read on its own."""
     return partial_getter(read.all, office)
+
+
+def with_tiles(read: ReadStore, office: str, size: int, compute: Callable[[HashSource], T]) -> T:
+    """``compute`` (a root, a proof) over the stored tree of ``size`` leaves, its tiles read in
+    one go: a first run over placeholder hashes says which subtrees it needs, their tiles are
+    fetched (one query, and one more for the level-0 partial tile), then it runs for real."""
+    wanted: set[Tile] = set()
+
+    def record(level: int, index: int) -> bytes:
+        tile_level, rise = divmod(level, HEIGHT)
+        wanted.add(tile_for(tile_level, index << rise, size))
+        return bytes(HASH_SIZE)
+
+    compute(record)
+    found: dict[tuple[int, int], bytes] = {}
+    if wanted:
+        pairs = " OR ".join(["(level = ? AND idx = ?)"] * len(wanted))
+        rows = read.all(
+            f"SELECT level, idx, data FROM tlog_tiles WHERE office = ? AND ({pairs})",
+            (office, *(v for t in sorted(wanted) for v in (t.level, t.index))),
+        )
+        found = {(int(r["level"]), int(r["idx"])): bytes(r["data"]) for r in rows}
+    edge = tile_getter(read, office)
+
+    def get(level: int, index: int, width: int) -> bytes:
+        data = found.get((level, index))
+        return edge(level, index, width) if data is None else data[: width * HASH_SIZE]
+
+    return compute(TileHashSource(size, get))
 
 
 class TlogProjection(Projection[list[tuple[str, list[tuple[int, Pending]]]]]):

@@ -29,10 +29,11 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Final
 
 from projections.readstore import ReadStore
-from projections.tlog import log_size, tile_getter
+from projections.tlog import log_size, with_tiles
 from services.clock import Clock
 from services.errors import ConflictError, NotFoundError
 from services.ledger_keys import KeyRing, witness_name
@@ -40,7 +41,6 @@ from services.registry import OfficeRegistry
 from services.tlog.checkpoint import Checkpoint, origin_for
 from services.tlog.merkle import consistency_proof, root
 from services.tlog.note import Ed25519Verifier, Note, Signature, Verifier
-from services.tlog.tiles import TileHashSource
 from services.tlog.witness import Request, WitnessState, add_checkpoint
 
 log = logging.getLogger("services.ledger")
@@ -187,7 +187,7 @@ class Checkpoints:
             watch.wait = max(1, self.every - grown)
 
     def root(self, office: str, size: int) -> bytes:
-        return root(size, TileHashSource(size, tile_getter(self.read, office)))
+        return with_tiles(self.read, office, size, partial(root, size))
 
     def latest(self, office: str) -> bytes | None:
         """The office's last checkpoint note (the last made: after a rewrite, it may be of a
@@ -259,9 +259,7 @@ class Checkpoints:
         old = state.size if state else 0
         proof: list[bytes] = []
         if 0 < old < size:
-            proof = consistency_proof(
-                old, size, TileHashSource(size, tile_getter(self.read, child))
-            )
+            proof = with_tiles(self.read, child, size, partial(consistency_proof, old, size))
         return Request.make(old, proof, signed)
 
     def _store_state(self, witness: str, loaded: WitnessState | None, new: WitnessState) -> None:

@@ -16,11 +16,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, Final
 
 from projections.readstore import ReadStore
-from projections.tlog import known_keys, leaf, log_size, pending, tile_getter
+from projections.tlog import known_keys, leaf, log_size, pending, tile_getter, with_tiles
 from services.clock import Clock
 from services.errors import ServiceError
 from services.inputs import china_time
@@ -32,7 +33,7 @@ from services.tlog.checkpoint import Checkpoint, origin_for
 from services.tlog.envelope import hole_leaf
 from services.tlog.merkle import inclusion_proof, leaf_hash, root_of
 from services.tlog.note import Note
-from services.tlog.tiles import WIDTH, TileHashSource, split_hashes
+from services.tlog.tiles import WIDTH, split_hashes
 from services.tlog_checkpoints import Checkpoints
 
 READ_BATCH: Final = 1000
@@ -123,7 +124,7 @@ class Proofs:
                 f"notification {notification_id} of {office} in the store is not the one "
                 "its log holds: run 'ducha ledger audit'"
             )
-        proof = inclusion_proof(index, size, TileHashSource(size, get))
+        proof = with_tiles(self.read, office, size, partial(inclusion_proof, index, size))
         return Bundle.make(entry, index, proof, note).encode()
 
     def policy(self, office: str) -> str:

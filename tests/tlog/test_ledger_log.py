@@ -11,6 +11,7 @@ import json
 import random
 import stat
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from unittest.mock import patch
 from uuid import UUID
@@ -18,12 +19,12 @@ from uuid import UUID
 import pytest
 
 from projections import runner
-from projections.tlog import append_leaves, log_size, tile_getter
+from projections.tlog import append_leaves, log_size, tile_getter, with_tiles
 from services.bootstrap import Platform, Settings, build_platform
 from services.tlog.bundle import Bundle
 from services.tlog.checkpoint import Checkpoint
 from services.tlog.envelope import hole_leaf
-from services.tlog.merkle import leaf_hash, root_of
+from services.tlog.merkle import inclusion_proof, leaf_hash, root, root_of, verify_inclusion
 from services.tlog.note import Note
 from services.tlog.tiles import build, tiles_for
 from services.tlog.verify import Policy, verify_bundle
@@ -217,6 +218,11 @@ def test_appends_in_any_chunks_store_the_tiles_of_one_build(settings: Settings) 
                 size = min(len(hashes), size + step)
                 _, expected = build(hashes[:size])
                 assert stored_tiles(p, office) == {t.path: d for t, d in expected.items()}
+                top = with_tiles(p.read, office, size, partial(root, size))
+                assert top == root_of(hashes[:size])
+                index = rng.randrange(size)
+                path = with_tiles(p.read, office, size, partial(inclusion_proof, index, size))
+                verify_inclusion(index, size, hashes[index], path, top)
         rows = {
             office: [
                 tuple(r.values())[1:]
