@@ -251,14 +251,18 @@ def partial_getter(query: Query, office: str) -> TileGetter:
         )
         if rows or level:
             return bytes(rows[0]["data"])[: width * HASH_SIZE] if rows else b""
-        first = index * WIDTH
-        rows = query(
-            "SELECT hash FROM tlog_edge WHERE office = ? AND idx >= ? AND idx < ? ORDER BY idx",
-            (office, first, first + width),
-        )
-        return b"".join(bytes(r["hash"]) for r in rows)
+        return _edge_rows(query, office, index, width)
 
     return get
+
+
+def _edge_rows(query: Query, office: str, index: int, width: int) -> bytes:
+    first = index * WIDTH
+    rows = query(
+        "SELECT hash FROM tlog_edge WHERE office = ? AND idx >= ? AND idx < ? ORDER BY idx",
+        (office, first, first + width),
+    )
+    return b"".join(bytes(r["hash"]) for r in rows)
 
 
 def log_size(read: ReadStore, office: str) -> int:
@@ -291,11 +295,12 @@ def with_tiles(read: ReadStore, office: str, size: int, compute: Callable[[HashS
             (office, *(v for t in sorted(wanted) for v in (t.level, t.index))),
         )
         found = {(int(r["level"]), int(r["idx"])): bytes(r["data"]) for r in rows}
-    edge = tile_getter(read, office)
 
     def get(level: int, index: int, width: int) -> bytes:
         data = found.get((level, index))
-        return edge(level, index, width) if data is None else data[: width * HASH_SIZE]
+        if data is None:  # the level-0 partial tile: its hash rows
+            return _edge_rows(read.all, office, index, width) if level == 0 else b""
+        return data[: width * HASH_SIZE]
 
     return compute(TileHashSource(size, get))
 
