@@ -21,6 +21,7 @@ from domain.values import (
 )
 
 OFFICE_NAMESPACE = uuid5(NAMESPACE_URL, "urn:ducha:office")
+LOG_KEY_PURPOSES: Final = ("log", "witness")
 
 PARENT_LEVELS: Final[dict[str, tuple[str, ...]]] = {
     "central": (),
@@ -107,6 +108,16 @@ class Office(Aggregate):
             aggregate.escalate = self.escalate
             aggregate.grace_working_days = self.grace_working_days
 
+    class LogKeyRegistered(Aggregate.Event):
+        """A public key of the office's verifiable ledger (DESIGN §8): ``purpose`` ``log`` signs
+        its checkpoints, ``witness`` cosigns its subordinates'. A later key of the same purpose
+        replaces it for new signatures (rotation); the earlier stay known, so that what they
+        signed stays verifiable. ``vkey`` is the C2SP verifier key text."""
+
+        actor: Actor
+        purpose: str
+        vkey: str
+
     def __init__(self, actor: Actor, code: str, name: str, level: str, parent: str | None):
         self.code = code
         self.name = name
@@ -179,6 +190,17 @@ class Office(Aggregate):
             actor=actor,
             escalate=escalate,
             grace_working_days=grace_working_days,
+        )
+
+    def register_log_key(self, actor: Actor, at: datetime, purpose: str, vkey: str) -> None:
+        """Register a ledger key (allowed for a retired office too: its history stays
+        verifiable)."""
+        purpose = require_choice("purpose", purpose, LOG_KEY_PURPOSES)
+        vkey = require_text("vkey", vkey, 400)
+        if any(c.isspace() for c in vkey) or vkey.count("+") < 2:
+            raise InvalidFieldError("vkey", "a verifier key is name+id+key, with no spaces")
+        self.trigger_event(
+            self.LogKeyRegistered, timestamp=at, actor=actor, purpose=purpose, vkey=vkey
         )
 
     def check_active(self) -> None:

@@ -21,6 +21,8 @@ from projections.readstore import PostgresReadStore, ReadStore, SQLiteReadStore
 from projections.rollup import RollupProjection
 from projections.runner import Projection, Runner
 from projections.timetravel import ReplayGate, as_of
+from projections.tlog import NAME as TLOG
+from projections.tlog import TlogProjection
 from services.calendar import GovernmentCalendar
 from services.clock import Clock, clock_from_env
 from services.deadlines import DeadlineEngine
@@ -28,6 +30,7 @@ from services.liaison import Liaison, SkippedRelays
 from services.registry import OfficeRegistry
 from services.stores import DEFAULT_OPEN_STORES, Backend, PostgresBackend, SQLiteBackend
 from services.supervision import SupervisionService
+from services.tlog_proofs import Ledger, build_ledger
 
 
 @dataclass(frozen=True)
@@ -36,7 +39,10 @@ class Settings:
     ``DUCHA_CLOCK`` (pins domain time), ``DUCHA_HOLIDAYS_FILE`` (holiday data after 2026),
     ``DUCHA_BUS`` (``embedded``: this process keeps the read side current; ``kafka``: relay and
     workers do), ``DUCHA_KAFKA_BOOTSTRAP``, ``DUCHA_KAFKA_TOPIC``, ``DUCHA_OPEN_STORES`` (offices
-    kept open), ``DUCHA_AS_OF_REPLAYS`` (time-travel replays at once per process)."""
+    kept open), ``DUCHA_AS_OF_REPLAYS`` (time-travel replays at once per process),
+    ``DUCHA_KEYS_DIR`` (the ledger's private keys; default ``DATA_DIR/keys``),
+    ``DUCHA_CHECKPOINT_EVERY`` and ``DUCHA_CHECKPOINT_SECONDS`` (a ledger checkpoint after so
+    many events or seconds; default 1000 and 3600)."""
 
     data_dir: Path = Path("var")
     database_url: str | None = None
@@ -50,6 +56,9 @@ class Settings:
     pg_pool_min: int = 1
     pg_pool_max: int = 10
     pg_pool_timeout: int = 30
+    keys_dir: Path | None = None
+    checkpoint_every: int = 1000
+    checkpoint_seconds: int = 3600
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -68,6 +77,9 @@ class Settings:
             "pg_pool_min": positive(env, "DUCHA_PG_POOL_MIN", 1),
             "pg_pool_max": positive(env, "DUCHA_PG_POOL_MAX", 10),
             "pg_pool_timeout": positive(env, "DUCHA_PG_POOL_TIMEOUT", 30),
+            "keys_dir": Path(env["DUCHA_KEYS_DIR"]) if env.get("DUCHA_KEYS_DIR") else None,
+            "checkpoint_every": positive(env, "DUCHA_CHECKPOINT_EVERY", 1000),
+            "checkpoint_seconds": positive(env, "DUCHA_CHECKPOINT_SECONDS", 3600),
         }
         if values["bus"] not in ("embedded", "kafka"):
             raise ValueError("DUCHA_BUS must be 'embedded' or 'kafka'")
@@ -98,6 +110,7 @@ class Platform:
     runner: Runner
     views: ReadModels
     skipped: SkippedRelays
+    ledger: Ledger
     replays: ReplayGate = field(default_factory=ReplayGate)
 
     @property
@@ -114,7 +127,7 @@ class Platform:
             until,
             self.backend,
             offices,
-            projections(self.registry, self.calendar),
+            [p for p in projections(self.registry, self.calendar) if p.name != TLOG],
             self.calendar,
             self.views.children,
             live=self.read,
@@ -141,6 +154,7 @@ def projections(registry: OfficeRegistry, calendar: GovernmentCalendar) -> list[
         ItemsProjection(),
         AuditProjection(),
         RollupProjection(registry.ancestor_codes, calendar, registry.backend.store),
+        TlogProjection(),
     ]
 
 
@@ -171,8 +185,18 @@ def build_platform(
         projections=projections(registry, calendar),
         managers=[Liaison(supervision, skips.record)],
     )
+    ledger = build_ledger(
+        backend,
+        read,
+        registry,
+        clock,
+        settings.keys_dir or settings.data_dir / "keys",
+        settings.checkpoint_every,
+        settings.checkpoint_seconds,
+    )
     if settings.bus == "embedded":
         supervision.listeners.append(runner.notify)  # else: the relay and workers do it
+        supervision.listeners.append(ledger.checkpoints.maybe_checkpoint)
     views = ReadModels(
         read,
         calendar,
@@ -190,6 +214,7 @@ def build_platform(
         runner,
         views,
         skips,
+        ledger,
         ReplayGate(settings.as_of_replays),
     )
     if catch_up and settings.bus == "embedded":

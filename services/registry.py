@@ -9,7 +9,7 @@ import threading
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from uuid import UUID
 
@@ -28,6 +28,16 @@ REGISTERED = get_topic(Office.Registered)
 OFFICE_EVENTS = get_topic(Office) + "."
 
 
+@dataclass(frozen=True)
+class LogKey:
+    """A registered ledger key of an office: what it is for, its verifier key, since when."""
+
+    office: str
+    purpose: str
+    vkey: str
+    registered_at: datetime
+
+
 class OfficeRegistry:
     """Registers, renames and retires offices; answers children, ancestors, descendants.
 
@@ -44,6 +54,7 @@ class OfficeRegistry:
         self._offices: dict[str, OfficeView] = {}
         self._codes: dict[UUID, str] = {}
         self._ancestors: dict[str, list[str]] = {}
+        self._log_keys: dict[str, list[LogKey]] = {}
         self._position = 0
         self._lock = threading.Lock()
 
@@ -87,7 +98,18 @@ class OfficeRegistry:
             office.set_deadline_policy(actor, self.clock(), escalate, grace_working_days)
         return self.get(code)
 
+    def register_log_key(self, actor: Actor, code: str, purpose: str, vkey: str) -> LogKey:
+        """Record a ledger public key of the office (``purpose``: ``log`` or ``witness``)."""
+        with self._changing(code) as office:
+            office.register_log_key(actor, self.clock(), purpose, vkey)
+        return self.log_keys(code, purpose)[-1]
+
     # -- queries ----------------------------------------------------------------------
+    def log_keys(self, code: str, purpose: str) -> list[LogKey]:
+        """The office's ledger keys for ``purpose``, oldest first (the last is current)."""
+        self.get(code)
+        return [k for k in self._log_keys.get(code, []) if k.purpose == purpose]
+
     def get(self, code: str) -> OfficeView:
         self.refresh()
         try:
@@ -207,6 +229,9 @@ class OfficeRegistry:
             changes["name"] = event.name
         elif isinstance(event, Office.Retired):
             changes["retired"] = True
+        elif isinstance(event, Office.LogKeyRegistered):
+            key = LogKey(code, event.purpose, event.vkey, event.timestamp)
+            self._log_keys.setdefault(code, []).append(key)
         elif isinstance(event, Office.DeadlinePolicySet):
             changes["escalate"] = event.escalate
             changes["grace_working_days"] = event.grace_working_days

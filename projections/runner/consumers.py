@@ -19,7 +19,14 @@ from eventsourcing.persistence import Notification
 
 import projections.runner as tuning
 from projections.readstore import ReadStore, Tracking, Tx
-from projections.runner.contract import Batch, Envelope, ProcessManager, Projection
+from projections.runner.contract import (
+    Batch,
+    Decoded,
+    Envelope,
+    ProcessManager,
+    Projection,
+    body_of,
+)
 from projections.runner.failures import Failure, infrastructure
 from projections.runner.states import States
 from services.stores import Backend, TenantStore
@@ -97,17 +104,19 @@ class Consumers:
     def _decode(
         self, store: TenantStore, notifications: Sequence[Notification]
     ) -> tuple[list[tuple[int, Any]], Failure | None]:
-        """The events, up to one that cannot be decoded (returned as the failure)."""
+        """The events, up to one that cannot be decoded (returned as the failure), each with
+        its body as stored (``Decoded``)."""
         mapper = store.mapper
         try:
-            return [(n.id, mapper.to_domain_event(n)) for n in notifications], None
+            decoded = [Decoded(n.id, mapper.to_domain_event(n), n.state) for n in notifications]
+            return list(decoded), None
         except Exception as e:
             if infrastructure(e) or not self.isolate_failures:
                 raise
-        events = []
+        events: list[tuple[int, Any]] = []
         for n in notifications:
             try:
-                events.append((n.id, mapper.to_domain_event(n)))
+                events.append(Decoded(n.id, mapper.to_domain_event(n), n.state))
             except Exception as e:
                 return events, Failure(n.id, n.topic, n.originator_id, n.originator_version, e)
         return events, None
@@ -115,9 +124,9 @@ class Consumers:
     def _batch(self, office: str, states: States, events: list[tuple[int, Any]]) -> Batch:
         return Batch(
             [
-                Envelope(office, position, event, states.after(event))
-                for position, event in events
-                if self.wanted(event)  # before the state moves on: time travel stops here
+                Envelope(office, item[0], item[1], states.after(item[1]), body_of(item))
+                for item in events
+                if self.wanted(item[1])  # before the state moves on: time travel stops here
             ]
         )
 
@@ -189,7 +198,7 @@ class Consumers:
             except Exception as e:
                 if infrastructure(e) or not self.isolate_failures:
                     raise
-                rest = [(n, event) for n, event in events if n > done]
+                rest = [item for item in events if item[0] > done]
                 moved[name], failure = self._one_by_one(tx, office, projection, done, rest)
                 if failure is not None:
                     self._dead_letter(tx, office, name, failure)
@@ -204,7 +213,7 @@ class Consumers:
         done: int,
     ) -> None:
         """Apply the events after ``done`` from states read afresh from the store."""
-        rest = [(n, event) for n, event in events if n > done]
+        rest = [item for item in events if item[0] > done]
         batch = self._batch(office, States(self.backend.store(office), tuning.REBUILD_STATES), rest)
         if batch.envelopes:
             projection.handle_batch(tx, batch)
@@ -221,11 +230,13 @@ class Consumers:
         the first that fails: returns the position reached, and the failure."""
         states = States(self.backend.store(office), tuning.REBUILD_STATES)
         reached = done
-        for position, event in events:
+        for item in events:
+            position, event = item
             try:
                 with tx.savepoint():
                     if self.wanted(event):
-                        envelope = Envelope(office, position, event, states.after(event))
+                        state = states.after(event)
+                        envelope = Envelope(office, position, event, state, body_of(item))
                         projection.handle_batch(tx, Batch([envelope]))
             except Exception as e:
                 if infrastructure(e):

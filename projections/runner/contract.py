@@ -17,17 +17,37 @@ from projections.readstore import Tx
 
 
 class Envelope(NamedTuple):
-    """An event as consumers see it: where it was recorded, and the record's state after it."""
+    """An event as consumers see it: where it was recorded, and the record's state after it;
+    ``body``: the event's body exactly as the store holds it (empty where the caller had no
+    stored bytes), which the ledger hashes into its leaves."""
 
     office: str
     position: int
     event: Any
     state: Aggregate | None
+    body: bytes = b""
 
     @property
     def source(self) -> str:
         """The event's identity across the platform: office / aggregate id / version."""
         return f"{self.office}/{self.event.originator_id}/{self.event.originator_version}"
+
+
+class Decoded(tuple[int, Any]):
+    """``(position, event)`` as the runner decodes it from a notification, carrying ``body``
+    (the stored bytes, not a re-encoding) beside it: it unpacks as the pair it always was."""
+
+    body: bytes
+
+    def __new__(cls, position: int, event: Any, body: bytes = b"") -> Decoded:
+        decoded = super().__new__(cls, (position, event))
+        decoded.body = body
+        return decoded
+
+
+def body_of(item: tuple[int, Any]) -> bytes:
+    """The stored body a decoded pair carries (empty for a plain pair)."""
+    return item.body if isinstance(item, Decoded) else b""
 
 
 class Batch:

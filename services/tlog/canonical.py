@@ -12,12 +12,15 @@ that is not valid Unicode (a lone surrogate) or a key that is not a string.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Final, TypeAlias
 
 Json: TypeAlias = "bool | int | str | Sequence[Json] | Mapping[str, Json] | None"
 
 LIMIT: Final = 2**53 - 1  # I-JSON (RFC 7493) safe integers: exact as IEEE doubles
+_ESCAPED: Final = re.compile(r'[\x00-\x1f"\\]')
+"""What a string must escape: a quote, a backslash, a control character."""
 _SHORT: Final = {
     '"': '\\"',
     "\\": "\\\\",
@@ -89,6 +92,8 @@ def _integer(value: int) -> str:
 
 def _string(value: str) -> str:
     _checked(value)
+    if not _ESCAPED.search(value):  # the common case: nothing to escape
+        return '"' + value + '"'
     escaped = []
     for char in value:
         if char in _SHORT:

@@ -233,7 +233,7 @@ def test_an_event_nobody_can_decode_stops_every_consumer_of_its_office(
     at = last_id(ducha, "gansu")
     assert {
         n: (c.position, c.dead_letter and c.dead_letter.position) for n, c in gansu.items()
-    } == (dict.fromkeys(("items", "audit", "rollup", "relay"), (at - 1, at)))
+    } == (dict.fromkeys(("items", "audit", "rollup", "tlog", "relay"), (at - 1, at)))
     register(ducha, "sichuan", "四川照常")
     assert all(c.lag == 0 for c in where(ducha, "sichuan").values())
 
