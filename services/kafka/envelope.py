@@ -68,7 +68,9 @@ def decode(value: bytes) -> tuple[str, Notification]:
             originator_id=UUID(m["aggregate_id"]),
             originator_version=int(m["aggregate_version"]),
             topic=m["type"],
-            state=json.dumps(m["payload"], separators=(",", ":")).encode(),
+            # the bytes the store holds: the library's own encoding (compact, UTF-8 as it is),
+            # so that a ledger leaf's hash of the stored body is the same through Kafka
+            state=json.dumps(m["payload"], separators=(",", ":"), ensure_ascii=False).encode(),
         )
     except (KeyError, TypeError, ValueError) as e:
         if isinstance(e, EnvelopeError):

@@ -64,6 +64,11 @@ def test_an_envelope_round_trips_and_strangers_are_refused(tmp_path: Path) -> No
         office, back = decode(value)
         assert office == "state-council"
         assert store.mapper.to_domain_event(back) == store.mapper.to_domain_event(n)
+        for stored in store.recorder.select_notifications(1, 10):  # Chinese text and all
+            value, _ = encode(
+                envelope("state-council", stored, store.mapper.to_domain_event(stored))
+            )
+            assert decode(value)[1].state == stored.state  # byte for byte: the ledger hashes it
         for bad in (b"not json", b'{"v": 2}', b'{"v": 1, "office": "x"}'):
             with pytest.raises(EnvelopeError):
                 decode(bad)
