@@ -106,10 +106,13 @@ class Rebuilding(Consumers):
             states, position, applied = States(store, tuning.REBUILD_STATES), 0, 0
             while read := store.recorder.select_notifications(position + 1, tuning.REBUILD_BATCH):
                 events, failure = self._decode(store, read)
+                # a short batch is the log's end for now: the last job, which reads what
+                # follows, continues its transaction (one transaction fewer per office)
+                end = len(read) < tuning.REBUILD_BATCH and failure is None
                 if events:
                     prepared = self._prepare(office, states, chosen, events)
                     job = partial(self._write_prepared, office, chosen, position, events, prepared)
-                    writer.submit(job, commit)
+                    writer.submit(job, commit and not end)
                 position = read[-1].id
                 applied += len(read)
                 if progress:
@@ -118,6 +121,7 @@ class Rebuilding(Consumers):
                     names = [p.name for p in chosen]
                     stop = partial(self._stop_all, office=office, consumers=names, lock=False)
                     writer.submit(partial(stop, failure=failure), commit)
+                if end or failure is not None:
                     break
             writer.submit(partial(self._finish_office, office, chosen, position))
         finally:
