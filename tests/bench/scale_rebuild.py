@@ -95,6 +95,11 @@ def measure(platform: Platform, events: int) -> dict[tuple[str, int], float]:
             seconds, count = run(platform, jobs)
             assert count == events, (name, jobs, count, events)  # the same logs, all of them
             taken[name, jobs] = seconds
+    print(
+        f"{'':10} {events:,} events: "
+        + ", ".join(f"{name} --jobs {jobs} {s:.0f} s" for (name, jobs), s in taken.items()),
+        flush=True,
+    )
     return taken
 
 
