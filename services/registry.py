@@ -164,7 +164,12 @@ class OfficeRegistry:
     def ancestor_codes(self, code: str) -> list[str]:
         """Nearest first. A parent never changes, so this needs no catch-up once known."""
         if code not in self._ancestors:
-            self._ancestors[code] = [o.code for o in self.ancestors(code)]
+            office = self._offices[code] if code in self._offices else self.get(code)
+            chain = []  # a parent is registered before its children: known if they are
+            while office.parent is not None:
+                office = self._offices[office.parent]
+                chain.append(office.code)
+            self._ancestors[code] = chain
         return self._ancestors[code]
 
     def is_descendant(self, code: str, of: str) -> bool:

@@ -42,20 +42,47 @@ class Rebuilding(Consumers):
         (a dead letter); the others go on. The named projections' dead letters are cleared
         with their rows. Returns how many events were replayed.
         """
-        chosen = [p for p in self.projections if names is None or p.name in names]
-        offices = [office] if office else list(self.offices())
+        with self._lock:
+            if office is None:
+                self.drop(names)
+            offices = [office] if office else list(self.offices())
+            return self.replay(names, offices, office is not None, progress)
+
+    def drop(self, names: list[str] | None = None) -> None:
+        """Every office's rows of the named projections (or all), their positions and dead
+        letters, at once: under the lock on all offices, so no live consumer is mid-batch."""
+        with self._lock, self.read.transaction() as tx:
+            self._drop_all(self._chosen(names), tx)
+
+    def replay(
+        self,
+        names: list[str] | None,
+        offices: list[str],
+        drop: bool = False,
+        progress: Callable[[int], None] | None = None,
+        finished: Callable[[str], None] | None = None,
+    ) -> int:
+        """Replay ``offices``' logs into the named projections (or all), pipelined; ``drop``:
+        drop each office's rows first (else the caller dropped them, ``drop``). ``finished``
+        is told each office whose last transaction committed. Returns the events replayed."""
+        chosen = self._chosen(names)
         applied = 0
         with self._lock, bulk():
             self._states.clear()
-            if office is None:
-                with self.read.transaction() as tx:
-                    self._drop_all(chosen, tx)
             with Writer(self.read, retry=AT_ONCE) as writer:
                 for code in offices:
-                    applied += self._rebuild_office(
-                        writer, chosen, code, office is not None, progress
-                    )
+                    applied += self._rebuild_office(writer, chosen, code, drop, progress)
+                    if finished is not None:
+                        writer.finally_(partial(self._told, writer, finished, code))
         return applied
+
+    def _chosen(self, names: list[str] | None) -> list[Projection[Any]]:
+        return [p for p in self.projections if names is None or p.name in names]
+
+    @staticmethod
+    def _told(writer: Writer, finished: Callable[[str], None], office: str) -> None:
+        if writer.error is None:  # else that office's transaction, or an earlier one, failed
+            finished(office)
 
     def _rebuild_office(
         self,
@@ -74,14 +101,18 @@ class Rebuilding(Consumers):
         release = self.read.hold(office_lock(office), within=ALL_OFFICES)
         commit = release is not None  # else: one transaction, committed by the last job
         try:
-            writer.submit(partial(self._start_office, chosen, office, drop), commit)
+            if drop:  # else nothing to do before the first batch: no transaction open yet
+                writer.submit(partial(self._start_office, chosen, office), commit)
             states, position, applied = States(store, tuning.REBUILD_STATES), 0, 0
             while read := store.recorder.select_notifications(position + 1, tuning.REBUILD_BATCH):
                 events, failure = self._decode(store, read)
+                # a short batch is the log's end for now: the last job, which reads what
+                # follows, continues its transaction (one transaction fewer per office)
+                end = len(read) < tuning.REBUILD_BATCH and failure is None
                 if events:
                     prepared = self._prepare(office, states, chosen, events)
                     job = partial(self._write_prepared, office, chosen, position, events, prepared)
-                    writer.submit(job, commit)
+                    writer.submit(job, commit and not end)
                 position = read[-1].id
                 applied += len(read)
                 if progress:
@@ -90,6 +121,7 @@ class Rebuilding(Consumers):
                     names = [p.name for p in chosen]
                     stop = partial(self._stop_all, office=office, consumers=names, lock=False)
                     writer.submit(partial(stop, failure=failure), commit)
+                if end or failure is not None:
                     break
             writer.submit(partial(self._finish_office, office, chosen, position))
         finally:
@@ -133,13 +165,12 @@ class Rebuilding(Consumers):
         tx.forget_dead_letters(names)
 
     @staticmethod
-    def _start_office(chosen: list[Projection[Any]], office: str, drop: bool, tx: Tx) -> None:
-        if drop:
-            names = [p.name for p in chosen]
-            for projection in chosen:
-                projection.drop(tx, office)
-            tx.forget_positions(names, office)
-            tx.forget_dead_letters(names, office)
+    def _start_office(chosen: list[Projection[Any]], office: str, tx: Tx) -> None:
+        names = [p.name for p in chosen]
+        for projection in chosen:
+            projection.drop(tx, office)
+        tx.forget_positions(names, office)
+        tx.forget_dead_letters(names, office)
 
     def _write_prepared(
         self,

@@ -1,7 +1,7 @@
 """Read-side commands: the responsibility tree, roll-ups, circular rankings, audit trails
 and projection maintenance.
 May import: the standard library, click, ``projections`` (runner), ``services.cli`` (common,
-tables) and ``services`` (errors, inputs, users, views).
+tables) and ``services`` (errors, inputs, rebuild_jobs, users, views).
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from services.errors import NotFoundError
 from services.inputs import (
     china_time,
 )
+from services.rebuild_jobs import Outcome, rebuild_in_jobs
 from services.users import UserDirectory
 from services.views import marked_deadline
 
@@ -165,20 +166,49 @@ def projections_group() -> None:
 @projections_group.command("rebuild")
 @click.argument("name", required=False, type=click.Choice(["items", "audit", "rollup"]))
 @click.option("--office", metavar="CODE", help="Only the rows built from this office's events.")
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Processes replaying offices side by side, shares balanced by events.",
+)
 @pass_ctx
-def projections_rebuild(c: Context, name: str | None, office: str | None) -> None:
+def projections_rebuild(c: Context, name: str | None, office: str | None, jobs: int) -> None:
     """Drop a projection (or all) and rebuild it from the event stores."""
     platform = c.platform
     if office:
         platform.registry.get(office)
+        if jobs > 1:
+            click.echo("note: one office is rebuilt by one process (--jobs ignored)", err=True)
+            jobs = 1
     offices = [office] if office else [o.code for o in platform.registry.all()]
-    total = sum(platform.backend.store(o).recorder.max_notification_id() or 0 for o in offices)
+    total = sum(platform.backend.last_ids(offices).values())
+    names = [name] if name else None
+    outcome = None
     with click.progressbar(length=total, label="rebuilding", file=sys.stderr) as bar:
-        applied = platform.runner.rebuild([name] if name else None, office, bar.update)
+        if jobs == 1:
+            applied = platform.runner.rebuild(names, office, bar.update)
+        else:
+            outcome = rebuild_in_jobs(platform, jobs, names, bar.update)
+            applied = outcome.applied
     click.echo(f"rebuilt {name or 'all projections'}: {applied} events")
     stopped = [s for s in platform.runner.status(office, only_behind=True) if s.dead_letter]
     for status in stopped:
         click.echo(f"stopped: {consumer_line(status)}", err=True)
+    if outcome is not None and outcome.failures:
+        click.echo(f"error: {failure_line(outcome)}", err=True)
+        raise click.exceptions.Exit(1)
+
+
+def failure_line(outcome: Outcome) -> str:
+    """One line: which jobs failed and why, and the offices left without their rows."""
+    failed = "; ".join(f"job {n + 1}: {why}" for n, why in sorted(outcome.failures.items()))
+    offices = outcome.not_rebuilt
+    return (
+        f"{failed}; {len(offices)} office(s) not rebuilt (rebuild each with --office CODE, "
+        f"or all again): {', '.join(offices)}"
+    )
 
 
 def consumer_line(s: ConsumerStatus) -> str:
