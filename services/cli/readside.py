@@ -164,7 +164,7 @@ def projections_group() -> None:
 
 
 @projections_group.command("rebuild")
-@click.argument("name", required=False, type=click.Choice(["items", "audit", "rollup"]))
+@click.argument("name", required=False, type=click.Choice(["items", "audit", "rollup", "tlog"]))
 @click.option("--office", metavar="CODE", help="Only the rows built from this office's events.")
 @click.option(
     "--jobs",

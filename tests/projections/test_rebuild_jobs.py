@@ -18,7 +18,7 @@ from services.cli import main
 from services.rebuild_jobs import Messages, rebuild_in_jobs, replay_share, shares
 from tests.conftest import FixedClock
 from tests.projections.test_golden_rebuild import OPS, attempt, dump
-from tests.scenario import build_hierarchy
+from tests.scenario import build_hierarchy, new_item, person
 
 GHOST = "no-such-office"
 
@@ -163,3 +163,22 @@ def test_shares_are_balanced_by_events_and_keep_the_order() -> None:
     assert shares({"a": 5}, 3) == [["a"]]  # never an empty share
     loads = [sum(sizes[c] for c in part) for part in shares(sizes, 3)]
     assert max(loads) - min(loads) <= 50
+
+
+def test_the_ledgers_log_can_be_rebuilt_alone_by_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = Settings(data_dir=tmp_path / "var")
+    p = build_platform(settings, clock=FixedClock())
+    build_hierarchy(p)
+    p.supervision.register_item(person("gansu", "supervisor"), "gansu", new_item())
+    before = p.read.all("SELECT * FROM tlog_heads ORDER BY office")
+    p.close()
+    monkeypatch.setenv("DUCHA_DATA_DIR", str(settings.data_dir))
+    assert main(["projections", "rebuild", "tlog"]) == 0
+    assert "rebuilt tlog" in capsys.readouterr().out
+    again = build_platform(settings, clock=FixedClock())
+    try:
+        assert again.read.all("SELECT * FROM tlog_heads ORDER BY office") == before != []
+    finally:
+        again.close()
