@@ -46,7 +46,7 @@ from tests.bench.items import bench_item
 from tests.bench.kafka import kafka_figures
 from tests.bench.public import public_figure
 from tests.bench.rollup import hierarchy
-from tests.bench.scale import scale_figures
+from tests.bench.scale import scale_figures, scale_rebuild_events
 from tests.bench.timetravel import time_travel_figure
 from tests.bench.web import web_figure
 
@@ -299,10 +299,11 @@ def main() -> int:
         root = Path(tmp)
         server = server_url(args, root)
         if only == "scale":
-            return 0 if all(scale_figures(root, server)) else 1
+            events = scale_rebuild_events(default=1_000_000)
+            return 0 if all(scale_figures(root, server, events)) else 1
         passed = everything_else(args, root, server)
         (root / "scale").mkdir()
-        passed.extend(scale_figures(root / "scale", server))
+        passed.extend(scale_figures(root / "scale", server, scale_rebuild_events(20_000)))
     return 0 if all(passed) else 1
 
 

@@ -12,7 +12,8 @@ SQLite and on PostgreSQL.
 * latency: a county's command committed → the root's roll-up applied, through a relay, the
   broker and a worker (each a process of its own), 200 samples; target p95 ≤ 50 ms.
 * workers: two vs one draining a 100-office backlog, five runs (``tests/bench/workers.py``).
-* rebuild at scale (``tests/bench/scale_rebuild.py``).
+* rebuild at scale (``tests/bench/scale_rebuild.py``): 10⁶ events (``BENCH_SCALE_EVENTS``)
+  when the section runs alone; 2·10⁴ within a full ``make bench``.
 
 Alone: ``python -m tests.bench.scale`` (or ``BENCH=scale make bench``).
 """
@@ -258,9 +259,11 @@ def latency_figure(settings: Settings, samples: int = 200) -> bool:
     return ok
 
 
-def scale_figures(root: Path, server_url: str) -> list[bool]:
+def scale_figures(root: Path, server_url: str, rebuild_events: int = 1_000_000) -> list[bool]:
     """Every figure of the section; ``server_url`` names a PostgreSQL server's ``postgres``
-    database (fresh databases are made beside it)."""
+    database (fresh databases are made beside it). The rebuild at scale replays
+    ``rebuild_events`` (its growth measured from a tenth of them)."""
+    from tests.bench.scale_rebuild import rebuild_scale_figures
     from tests.bench.workers import workers_figure
 
     print("scale: 3,233 offices registered as real offices")
@@ -287,6 +290,7 @@ def scale_figures(root: Path, server_url: str) -> list[bool]:
         passed.append(workers_figure(server_url, bootstrap))
     finally:
         stop(broker)
+    passed.extend(rebuild_scale_figures(server_url, rebuild_events, rebuild_events // 10, root))
     return passed
 
 
@@ -295,7 +299,15 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory(prefix="ducha-scale-") as tmp:
         server = get_server(Path(tmp) / "pg", cleanup_mode="delete")
-        return 0 if all(scale_figures(Path(tmp), server.get_uri())) else 1
+        events = scale_rebuild_events(default=1_000_000)
+        return 0 if all(scale_figures(Path(tmp), server.get_uri(), events)) else 1
+
+
+def scale_rebuild_events(default: int) -> int:
+    """``BENCH_SCALE_EVENTS`` if set: the rebuild at scale's size (10⁶ on both backends takes
+    most of an hour here; a full ``make bench`` replays far fewer to stay within 15 minutes)."""
+    value = os.environ.get("BENCH_SCALE_EVENTS", "")
+    return int(value) if value.isdigit() and int(value) >= 10 else default
 
 
 if __name__ == "__main__":
