@@ -303,7 +303,7 @@ def main() -> int:
             return 0 if all(scale_figures(root, server, events)) else 1
         passed = everything_else(args, root, server)
         (root / "scale").mkdir()
-        passed.extend(scale_figures(root / "scale", server, scale_rebuild_events(20_000)))
+        passed.extend(scale_figures(root / "scale", server, scale_rebuild_events(10_000)))
     return 0 if all(passed) else 1
 
 

@@ -13,7 +13,7 @@ SQLite and on PostgreSQL.
   broker and a worker (each a process of its own), 200 samples; target p95 ≤ 50 ms.
 * workers: two vs one draining a 100-office backlog, five runs (``tests/bench/workers.py``).
 * rebuild at scale (``tests/bench/scale_rebuild.py``): 10⁶ events (``BENCH_SCALE_EVENTS``)
-  when the section runs alone; 2·10⁴ within a full ``make bench``.
+  when the section runs alone; 10⁴ within a full ``make bench``.
 
 Alone: ``python -m tests.bench.scale`` (or ``BENCH=scale make bench``).
 """
