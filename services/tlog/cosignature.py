@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
-from typing import Final
+from typing import ClassVar, Final
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from services.tlog.note import NoteError, Signature, VKey, check_name, key_id
+from services.tlog.note import KeyVerifier, NoteError, Signature, check_name, key_id
 
 COSIGNATURE_V1: Final = 0x04
 MAX_TIMESTAMP: Final = 2**63 - 1
@@ -39,31 +39,11 @@ def timestamp_of(signature: Signature) -> int:
 
 
 @dataclass(frozen=True)
-class CosignatureVerifier:
+class CosignatureVerifier(KeyVerifier):
     """Checks one witness's ``cosignature/v1`` lines (type 0x04)."""
 
-    name: str
-    public: bytes
-
-    def __post_init__(self) -> None:
-        check_name(self.name)
-        if len(self.public) != 32:
-            raise NoteError(f"an Ed25519 public key is 32 bytes, not {len(self.public)}")
-
-    @classmethod
-    def from_vkey(cls, text: str) -> CosignatureVerifier:
-        vkey = VKey.parse(text)
-        if vkey.kind != COSIGNATURE_V1:
-            raise NoteError(f"verifier key {vkey.name!r} is of type {vkey.kind:#04x}, not 0x04")
-        return cls(vkey.name, vkey.public)
-
-    @property
-    def key_id(self) -> bytes:
-        return key_id(self.name, COSIGNATURE_V1, self.public)
-
-    @property
-    def vkey(self) -> str:
-        return str(VKey(self.name, self.key_id, COSIGNATURE_V1, self.public))
+    KIND: ClassVar[int] = COSIGNATURE_V1
+    KIND_NAME: ClassVar[str] = "0x04"
 
     def verify(self, text: bytes, signature: bytes) -> bool:
         if len(signature) != 72:

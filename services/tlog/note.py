@@ -21,7 +21,7 @@ import hashlib
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Final, Protocol
+from typing import ClassVar, Final, Protocol, Self
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -111,8 +111,12 @@ class VKey:
 
 
 @dataclass(frozen=True)
-class Ed25519Verifier:
-    """Checks plain Ed25519 note signatures (type 0x01), as a log's checkpoints carry."""
+class KeyVerifier:
+    """What every Ed25519 verifier key shares: its name, its public key, its id and vkey text,
+    all of one signature type (``KIND``); subclasses say how a signature is checked."""
+
+    KIND: ClassVar[int]
+    KIND_NAME: ClassVar[str]
 
     name: str
     public: bytes
@@ -123,19 +127,29 @@ class Ed25519Verifier:
             raise NoteError(f"an Ed25519 public key is 32 bytes, not {len(self.public)}")
 
     @classmethod
-    def from_vkey(cls, text: str) -> Ed25519Verifier:
+    def from_vkey(cls, text: str) -> Self:
         vkey = VKey.parse(text)
-        if vkey.kind != ED25519:
-            raise NoteError(f"verifier key {vkey.name!r} is of type {vkey.kind:#04x}, not Ed25519")
+        if vkey.kind != cls.KIND:
+            raise NoteError(
+                f"verifier key {vkey.name!r} is of type {vkey.kind:#04x}, not {cls.KIND_NAME}"
+            )
         return cls(vkey.name, vkey.public)
 
     @property
     def key_id(self) -> bytes:
-        return key_id(self.name, ED25519, self.public)
+        return key_id(self.name, self.KIND, self.public)
 
     @property
     def vkey(self) -> str:
-        return str(VKey(self.name, self.key_id, ED25519, self.public))
+        return str(VKey(self.name, self.key_id, self.KIND, self.public))
+
+
+@dataclass(frozen=True)
+class Ed25519Verifier(KeyVerifier):
+    """Checks plain Ed25519 note signatures (type 0x01), as a log's checkpoints carry."""
+
+    KIND: ClassVar[int] = ED25519
+    KIND_NAME: ClassVar[str] = "Ed25519"
 
     def verify(self, text: bytes, signature: bytes) -> bool:
         try:

@@ -38,15 +38,11 @@ def read(pg_url: str) -> Iterator[PostgresReadStore]:
     store.pool.close()
 
 
-@pytest.mark.parametrize("size", [FEW_ROWS, 400], ids=["few rows", "bulk"])
-def test_two_transactions_adding_to_the_same_rows_in_opposite_orders_both_commit(
-    read: PostgresReadStore, size: int
-) -> None:
-    # text keys whose code point order differs from most collations' (case, CJK, digits)
-    rows = [("根", f"{'aB'[n % 2]}{n:04}计数", 1) for n in range(size)]
-    orders = [rows, list(reversed(rows))]
+def add_at_once(read: PostgresReadStore, orders: list[list[tuple[str, str, int]]]) -> None:
+    """Two threads, each adding its rows in its order, ``ROUNDS`` transactions started
+    together; both must commit every time."""
     failures: list[BaseException] = []
-    start = threading.Barrier(2)
+    start = threading.Barrier(len(orders))
 
     def add(order: list[tuple[str, str, int]]) -> None:
         try:
@@ -64,6 +60,15 @@ def test_two_transactions_adding_to_the_same_rows_in_opposite_orders_both_commit
     for t in threads:
         t.join(timeout=120)
     assert failures == []
+
+
+@pytest.mark.parametrize("size", [FEW_ROWS, 400], ids=["few rows", "bulk"])
+def test_two_transactions_adding_to_the_same_rows_in_opposite_orders_both_commit(
+    read: PostgresReadStore, size: int
+) -> None:
+    # text keys whose code point order differs from most collations' (case, CJK, digits)
+    rows = [("根", f"{'aB'[n % 2]}{n:04}计数", 1) for n in range(size)]
+    add_at_once(read, [rows, list(reversed(rows))])
     values = {r["value"] for r in read.all("SELECT value FROM counters")}
     assert values == {2 * ROUNDS}
     assert read.all("SELECT COUNT(*) AS n FROM counters")[0]["n"] == size
@@ -72,24 +77,6 @@ def test_two_transactions_adding_to_the_same_rows_in_opposite_orders_both_commit
 def test_a_few_rows_and_a_bulk_upsert_lock_in_the_same_order(read: PostgresReadStore) -> None:
     few = [("根", f"{'aB'[n % 2]}{n:04}", 1) for n in range(FEW_ROWS)]
     bulk = few + [("根", f"z{n:04}", 1) for n in range(300)]  # the same rows first, and more
-    failures: list[BaseException] = []
-    start = threading.Barrier(2)
-
-    def add(rows: list[tuple[str, str, int]]) -> None:
-        try:
-            for _ in range(ROUNDS):
-                start.wait(timeout=30)
-                with read.transaction() as tx:
-                    tx.write(COUNTERS, list(reversed(rows)), ADD)
-        except BaseException as e:
-            failures.append(e)
-            start.abort()
-
-    threads = [threading.Thread(target=add, args=(rows,)) for rows in (few, bulk)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    assert failures == []
+    add_at_once(read, [list(reversed(few)), list(reversed(bulk))])
     shared = read.all("SELECT value FROM counters WHERE metric < 'z'")
     assert {r["value"] for r in shared} == {2 * ROUNDS}
