@@ -101,6 +101,17 @@ class Browser:
         self._playwright.stop()
 
 
+@contextmanager
+def browsing(app: Flask) -> Iterator[Browser]:
+    """A browser on ``app`` served for the block, closed after it."""
+    with served(app) as base:
+        browser = Browser(base)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
 def axe(page: Any) -> list[dict[str, Any]]:
     """axe-core's WCAG 2 A/AA violations on the page as it stands."""
     page.add_script_tag(path=str(AXE))

@@ -7,27 +7,23 @@ import re
 
 from tests.http.conftest import assign_down
 from tests.scenario import new_item, person
-from tests.web.browser import Browser, axe, fits, screenshot, served
+from tests.web.browser import axe, browsing, fits, screenshot
 from tests.web.conftest import Screens
 
 
 def check_screen(screens: Screens, login: str, link: str, url: str, shown: str, name: str) -> None:
     """Signed in as ``login``, the nav's ``link`` leads to ``url`` (a pattern) showing
     ``shown``, at 1366 and 360 px: no axe violation, no sideways scrolling, no other host."""
-    with served(screens.api.app) as base:
-        browser = Browser(base)
-        try:
-            for width in (1366, 360):
-                page = browser.signed_in(login, width)
-                page.click(f"nav >> text={link}")
-                page.wait_for_url(re.compile(url))
-                assert shown in page.content()
-                assert axe(page) == []
-                assert fits(page), f"{name} scrolls sideways"
-                screenshot(page, f"{name}-{width}")
-            assert browser.strangers() == [] and browser.failed == []
-        finally:
-            browser.close()
+    with browsing(screens.api.app) as browser:
+        for width in (1366, 360):
+            page = browser.signed_in(login, width)
+            page.click(f"nav >> text={link}")
+            page.wait_for_url(re.compile(url))
+            assert shown in page.content()
+            assert axe(page) == []
+            assert fits(page), f"{name} scrolls sideways"
+            screenshot(page, f"{name}-{width}")
+        assert browser.strangers() == [] and browser.failed == []
 
 
 def test_the_audit_trail_is_accessible_and_fits(screens: Screens) -> None:

@@ -11,7 +11,7 @@ from datetime import date
 import pytest
 
 from tests.scenario import new_item, person
-from tests.web.browser import Browser, axe, fits, screenshot, served
+from tests.web.browser import Browser, axe, browsing, fits, screenshot
 from tests.web.conftest import PASSWORD, Screens
 
 
@@ -26,12 +26,8 @@ def browser(screens: Screens) -> Iterator[Browser]:
         new_item("逾期的事项", issued_on=date(2026, 2, 2), deadline=date(2026, 2, 27)),
     )
     screens.person("gansu", "supervisor")
-    with served(screens.api.app) as base:
-        b = Browser(base)
-        try:
-            yield b
-        finally:
-            b.close()
+    with browsing(screens.api.app) as b:
+        yield b
 
 
 def sign_in(page, base: str, going: str) -> None:  # type: ignore[no-untyped-def]

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.scenario import new_item, person
-from tests.web.browser import Browser, axe, fits, screenshot, served
+from tests.web.browser import Browser, axe, browsing, fits, screenshot
 from tests.web.conftest import Screens
 
 TITLE = "关于黄河流域生态保护和高质量发展的重要批示精神贯彻落实情况"
@@ -29,12 +29,8 @@ def published(screens: Screens) -> str:
 
 @pytest.fixture
 def browser(screens: Screens, published: str) -> Iterator[Browser]:
-    with served(screens.api.app) as base:
-        b = Browser(base)
-        try:
-            yield b
-        finally:
-            b.close()
+    with browsing(screens.api.app) as b:
+        yield b
 
 
 def test_the_list_shows_a_published_matter_and_drops_it_after_unpublish(

@@ -13,7 +13,7 @@ from domain.assignment import Assignee
 from domain.tasks import Task
 from tests.http.conftest import assign_down
 from tests.scenario import new_item, person
-from tests.web.browser import Browser, axe, fits, screenshot, served
+from tests.web.browser import Browser, axe, browsing, fits, screenshot
 from tests.web.conftest import PASSWORD, Screens
 
 COUNTY = "白银市平川区人民政府办公室"
@@ -37,12 +37,8 @@ def world(screens: Screens) -> Iterator[tuple[Browser, str]]:
     s.act(top, "state-council", above, "commend", reason="成效显著")
     screens.person("gansu", "clerk")
     screens.person("state-council", "leader")
-    with served(api.app) as base:
-        b = Browser(base)
-        try:
-            yield b, item
-        finally:
-            b.close()
+    with browsing(api.app) as b:
+        yield b, item
 
 
 def sign_in(page: Any, base: str, login: str) -> None:

@@ -9,7 +9,7 @@ from datetime import date
 
 from tests.http.conftest import assign_down
 from tests.scenario import new_item, person
-from tests.web.browser import Browser, axe, fits, screenshot, served
+from tests.web.browser import axe, browsing, fits, screenshot
 from tests.web.conftest import Screens
 
 
@@ -69,25 +69,21 @@ def test_who_may_read_a_cockpit_is_the_apis_rule_for_roll_ups(screens: Screens) 
 def test_the_charts_are_drawn_with_aria_in_the_browser(screens: Screens) -> None:
     seed(screens)
     screens.person("gansu", "leader")
-    with served(screens.api.app) as base:
-        browser = Browser(base)
-        try:
-            for width in (1366, 360):
-                page = browser.signed_in("gansu-leader", width)
-                page.click("nav >> text=领导驾驶舱")
-                page.wait_for_url(base + "/cockpit")
-                page.wait_for_selector("div.chart.drawn canvas")
-                assert page.locator("div.chart.drawn").count() == 3
-                labels = page.locator("div.chart.drawn").evaluate_all(
-                    "els => els.map(e => e.getAttribute('aria-label') || '')"
-                )
-                assert all(labels), labels  # ECharts' aria: a description for screen readers
-                assert axe(page) == []
-                assert fits(page), "the cockpit scrolls sideways"
-                screenshot(page, f"cockpit-{width}")
-            assert browser.strangers() == [] and browser.failed == []
-            bare = browser.signed_in("gansu-leader", javascript=False)
-            bare.goto(base + "/cockpit")
-            assert "<details>" in bare.content() and "逾期的批示" in bare.content()
-        finally:
-            browser.close()
+    with browsing(screens.api.app) as browser:
+        for width in (1366, 360):
+            page = browser.signed_in("gansu-leader", width)
+            page.click("nav >> text=领导驾驶舱")
+            page.wait_for_url(browser.base + "/cockpit")
+            page.wait_for_selector("div.chart.drawn canvas")
+            assert page.locator("div.chart.drawn").count() == 3
+            labels = page.locator("div.chart.drawn").evaluate_all(
+                "els => els.map(e => e.getAttribute('aria-label') || '')"
+            )
+            assert all(labels), labels  # ECharts' aria: a description for screen readers
+            assert axe(page) == []
+            assert fits(page), "the cockpit scrolls sideways"
+            screenshot(page, f"cockpit-{width}")
+        assert browser.strangers() == [] and browser.failed == []
+        bare = browser.signed_in("gansu-leader", javascript=False)
+        bare.goto(browser.base + "/cockpit")
+        assert "<details>" in bare.content() and "逾期的批示" in bare.content()

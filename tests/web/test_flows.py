@@ -20,19 +20,15 @@ import pytest
 from domain.assignment import Assignee
 from domain.tasks import Task
 from tests.scenario import new_item, person
-from tests.web.browser import Browser, axe, fits, screenshot, served
+from tests.web.browser import Browser, axe, browsing, fits, screenshot
 from tests.web.conftest import PASSWORD, Screens
 from tests.web.test_browser_ledger import fill_register_form
 
 
 @pytest.fixture
 def browser(screens: Screens) -> Iterator[Browser]:
-    with served(screens.api.app) as base:
-        b = Browser(base)
-        try:
-            yield b
-        finally:
-            b.close()
+    with browsing(screens.api.app) as b:
+        yield b
 
 
 def sign_in(browser: Browser, login: str, width: int = 1366, javascript: bool = True) -> Any:
