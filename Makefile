@@ -11,7 +11,7 @@ HTMX_VERSION := 2.0.11
 AXE_VERSION  := 4.14.1
 ECHARTS_VERSION := 5.6.0
 
-.PHONY: install run demo test lint bench up down clean browser messages vendor
+.PHONY: install run demo test lint bench up down clean browser messages vendor lock
 
 install: $(STAMP) $(MO)  ## create .venv, install ducha with its dev tools, compile the catalogs
 
@@ -60,6 +60,11 @@ vendor:  ## refresh the vendored front-end assets from the npm registry (pinned 
 	  services/web/static/vendor/htmx/
 	cp build/vendor/axe/package/axe.min.js build/vendor/axe/package/LICENSE \
 	  build/vendor/axe/package/LICENSE-3RD-PARTY.txt tests/web/vendor/axe-core/
+
+lock: install  ## pin the image's dependencies with hashes (deploy/requirements.lock) after pyproject changes
+	$(BIN)/uv pip compile pyproject.toml --quiet --generate-hashes --python-version 3.11 \
+	  --python-platform x86_64-manylinux_2_28 --custom-compile-command 'make lock' \
+	  -o deploy/requirements.lock
 
 lint: install  ## ruff and mypy
 	$(BIN)/ruff check domain services projections tests
