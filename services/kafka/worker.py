@@ -56,13 +56,23 @@ class Worker:
         self.stopped = threading.Event()
         self.applied = 0
         self.received = 0
+        self.assignments = 0  # partition assignments received: more than one is a rebalance
+        self.first_message_at: float | None = None
 
     def consumer(self) -> Any:
-        from kafka import KafkaConsumer
+        from kafka import ConsumerRebalanceListener, KafkaConsumer
+
+        worker = self
+
+        class Counted(ConsumerRebalanceListener):  # type: ignore[misc]
+            def on_partitions_revoked(self, revoked: Any) -> None:
+                pass
+
+            def on_partitions_assigned(self, assigned: Any) -> None:
+                worker.assignments += 1
 
         ensure_topic(self.kafka)
-        return KafkaConsumer(
-            self.kafka.topic,
+        consumer = KafkaConsumer(
             bootstrap_servers=self.kafka.bootstrap,
             group_id=self.group,
             client_id=f"ducha-worker-{self.group}",
@@ -78,6 +88,8 @@ class Worker:
             # median 227 ms; with 50, 20–35 ms); 20 empty fetches a second cost little
             fetch_max_wait_ms=self.fetch_max_wait_ms,
         )
+        consumer.subscribe([self.kafka.topic], listener=Counted())
+        return consumer
 
     def handle(self, values: Iterable[bytes]) -> int:
         """Apply a polled batch: grouped by office, in order within each. A consumer that
@@ -107,7 +119,8 @@ class Worker:
         """Write the health file (at most once a ``every`` seconds): the partitions this
         member holds, what it received and applied, and when it last polled. A monitor (or a
         compose healthcheck) reads a stale ``polled_at`` as a stuck worker, and an empty
-        ``partitions`` as a member waiting for its group."""
+        ``partitions`` as a member waiting for its group; ``assignments`` above one means the
+        group rebalanced while this member ran."""
         now = time.time()
         if self.health_file is None or now - self._reported < every:
             return
@@ -117,6 +130,8 @@ class Worker:
             "partitions": sorted(tp.partition for tp in consumer.assignment()),
             "received": self.received,
             "applied": self.applied,
+            "assignments": self.assignments,
+            "first_message_at": self.first_message_at,
             "polled_at": now,
         }
         written = self.health_file.with_name(self.health_file.name + ".new")
@@ -142,6 +157,8 @@ class Worker:
                     self.report(consumer)
                     if not polled:
                         continue
+                    if self.first_message_at is None:
+                        self.first_message_at = time.time()
                     self.handle(m.value for messages in polled.values() for m in messages)
                     backoff = 0.5
                     # after applying, without waiting for the broker: offsets are a hint (a

@@ -79,6 +79,8 @@ def test_a_workers_health_file_shows_its_partitions_and_what_it_applied(
         shown = seen()
         assert shown["group"] == "health" and shown["partitions"] == [0, 1, 2, 3]
         assert shown["received"] >= shown["applied"] and time.time() - shown["polled_at"] < 5
+        assert shown["assignments"] == 1  # one member alone: assigned once, no rebalance
+        assert shown["first_message_at"] <= shown["polled_at"]
     finally:
         worker.stopped.set()
         thread.join(timeout=30)
