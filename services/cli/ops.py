@@ -76,8 +76,10 @@ def serve_command(c: Context, host: str, port: int, workers: int, threads: int) 
 
 
 def serve(c: Context, host: str, port: int, workers: int, threads: int = 8) -> None:
+    from services.http.proxy import trusted_proxies
     from services.http.server import run_server
 
+    trusted_proxies()  # a bad setting is said here, not by every worker failing to boot
     c.close()  # each worker builds its own platform
     click.echo(f"serving on http://{host}:{port}/api/v1 (docs: http://{host}:{port}/api/v1/docs)")
     run_server(c.settings, host, port, workers, threads)

@@ -35,6 +35,7 @@ from services.http.idempotency import (
 )
 from services.http.items import items
 from services.http.offices import offices
+from services.http.proxy import behind_proxies, trusted_proxies
 from services.http.public import health, public
 from services.http.readside import reads
 from services.signin import SignIn
@@ -67,6 +68,7 @@ SPEC = {"components": {"securitySchemes": {"bearer": {"type": "http", "scheme": 
 def create_app(platform: Platform, users: UserDirectory | None = None) -> Flask:
     """The API over ``platform``; ``users`` defaults to the platform's own directory."""
     app = Flask("ducha")
+    app.wsgi_app = behind_proxies(app.wsgi_app, trusted_proxies())  # type: ignore[method-assign]
     app.config.update(CONFIG)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
