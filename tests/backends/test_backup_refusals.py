@@ -1,6 +1,7 @@
 """``ducha backup`` and ``ducha restore`` as an operator meets them, once per backend: one line
 and a non-zero exit for what they refuse (a backup directory in use, a target that is not
-empty, a damaged backup), nothing written when they do, and ``--help`` that says what they do."""
+empty, a damaged backup), nothing written when they do, ``--help`` that says what they do, and the
+progress they report."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from services.backup import Progress, back_up, restore
 from services.bootstrap import Settings, build_platform
 from tests.backends.test_backup_drill import ducha
 from tests.conftest import FixedClock, fresh_database
@@ -96,3 +98,21 @@ def test_the_commands_say_what_they_do(settings: Settings) -> None:
     assert "--to" in backup and "MANIFEST.json" in backup and "0600" in backup
     restore = ducha(settings, "restore", "--help").stdout
     assert "--from" in restore and "--jobs" in restore and "EMPTY" in restore
+
+
+def test_progress_names_each_office_once_as_its_store_is_copied_and_restored(
+    settings: Settings, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    platform = build_platform(settings, clock=FixedClock())
+    try:
+        build_hierarchy(platform)
+    finally:
+        platform.close()
+    said: list[object] = []
+    progress = Progress(offices=said.append, office=said.append)
+    back_up(settings, tmp_path / "backup", progress)
+    assert said[0] == len(CODES) and sorted(said[1:]) == sorted(CODES)  # type: ignore[type-var]
+    said.clear()
+    with empty_target(settings, request) as target:
+        restore(target, tmp_path / "backup", progress=progress)
+    assert said[0] == len(CODES) and sorted(said[1:]) == sorted(CODES)  # type: ignore[type-var]
