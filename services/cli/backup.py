@@ -40,6 +40,30 @@ class Bar:
             self._bar = None
 
 
+class RestoreBars:
+    """The offices restored, then the events replayed into the read models (``total``)."""
+
+    def __init__(self) -> None:
+        self.offices = Bar("restoring offices")
+        self.events = Bar("rebuilding read models")
+        self.total = 0
+        self._replaying = False
+
+    def progress(self) -> Progress:
+        return Progress(self.offices.start, lambda _: self.offices.step(), self.replayed)
+
+    def replayed(self, count: int) -> None:
+        if not self._replaying:
+            self.offices.finish()
+            self.events.start(self.total)
+            self._replaying = True
+        self.events.step(count)
+
+    def finish(self) -> None:
+        self.offices.finish()
+        self.events.finish()
+
+
 @click.command("backup")
 @click.option(
     "--to",
@@ -94,28 +118,14 @@ def restore_command(c: Context, source: Path, jobs: int) -> None:
     (DUCHA_DATA_DIR): checksums checked, stores, registry, holiday data and keys restored,
     every read model rebuilt, each office's last event id checked against the manifest.
     Anything already there is refused, never overwritten."""
-    offices, events = Bar("restoring offices"), Bar("rebuilding read models")
-    started = False
-
-    def replayed(n: int) -> None:
-        nonlocal started
-        if not started:
-            offices.finish()
-            events.start(total)
-            started = True
-        events.step(n)
-
-    total = 0
+    bars = RestoreBars()
     try:
-        total = sum(Manifest.read(source).offices.values())
-        progress = Progress(offices=offices.start, office=lambda _: offices.step(), events=replayed)
-        manifest, settings = restore(c.settings, source, jobs, progress)
+        bars.total = sum(Manifest.read(source).offices.values())
+        manifest, settings = restore(c.settings, source, jobs, bars.progress())
     except FAILURES as e:
-        offices.finish()
-        events.finish()
+        bars.finish()
         raise click.ClickException(f"restore failed: {one_line(e)}") from None
-    offices.finish()
-    events.finish()
+    bars.finish()
     click.echo(
         f"restored {len(manifest.offices)} offices ({sum(manifest.offices.values())} events) "
         f"backed up at {manifest.created_at}; read models rebuilt; last ids as in the manifest"
