@@ -134,6 +134,11 @@ def restore_command(c: Context, source: Path, jobs: int) -> None:
         click.echo(
             f"note: the holiday data is in {settings.holidays_file}: set DUCHA_HOLIDAYS_FILE to it"
         )
+    if c.settings.bus == "kafka":
+        click.echo(
+            f"note: give every process a new DUCHA_KAFKA_TOPIC (not {c.settings.kafka_topic}) "
+            "before starting them: the old topic holds events recorded after the backup"
+        )
 
 
 def one_line(e: Exception) -> str:

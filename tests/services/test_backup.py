@@ -16,6 +16,7 @@ from services.backup import BackupError, Manifest, Progress, back_up, restore
 from services.backup.postgres import pg_tool
 from services.bootstrap import Settings, build_platform
 from services.calendar import DEFAULT_DATA_FILE
+from services.cli import main
 from services.stores import PLATFORM
 from tests.conftest import FixedClock
 from tests.scenario import HIERARCHY, build_hierarchy, new_item, person
@@ -179,3 +180,20 @@ def test_client_tools_older_than_the_server_are_not_used(
     with pytest.raises(BackupError, match=r"no pg_dump of PostgreSQL 18 or later.*DUCHA_PG_BIN"):
         pg_tool("pg_dump", 18)
     assert pg_tool("pg_dump", 9) == str(old)
+
+
+def test_a_restore_for_the_distributed_stack_says_to_change_the_topic(
+    source: Settings,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    back_up(source, tmp_path / "backup")
+    monkeypatch.setenv("DUCHA_BUS", "kafka")
+    monkeypatch.setenv("DUCHA_HOLIDAYS_FILE", str(tmp_path / "restored-holidays.json"))
+    restored = str(tmp_path / "restored")
+    assert main(["--data-dir", restored, "restore", "--from", str(tmp_path / "backup")]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"restored {len(CODES)} offices")
+    assert "new DUCHA_KAFKA_TOPIC (not ducha.events)" in out
+    assert (tmp_path / "restored-holidays.json").read_bytes() == source.holidays_file.read_bytes()
