@@ -24,6 +24,7 @@ failed on, kept until it is retried, while its position stays before that event.
 
 from projections.readstore.base import (
     DEAD_LETTERS_DDL,
+    READ_MODELS_DDL,
     REPLACEMENT,
     TRACKING_DDL,
     TRACKING_SQL,
@@ -46,6 +47,7 @@ from projections.readstore.sqlite import SQLiteReadStore, SQLiteTx
 __all__ = [
     "DEAD_LETTERS_DDL",
     "FEW_ROWS",
+    "READ_MODELS_DDL",
     "REPLACEMENT",
     "TRACKING_DDL",
     "TRACKING_SQL",

@@ -46,10 +46,20 @@ CREATE TABLE IF NOT EXISTS dead_letters (
 """One row per (office, consumer) that stopped: ``position`` is the event it failed on (its
 tracking position stays before it). ``retrying`` is set while ``retry`` tries it again."""
 
+READ_MODELS_DDL = """
+CREATE TABLE IF NOT EXISTS read_models (
+    consumer TEXT PRIMARY KEY,
+    version INTEGER NOT NULL
+)
+"""
+"""Which version of each projection built its rows here (none: version 1, as built before
+versions were kept)."""
+
 TRACKING_SQL = (
     "SELECT consumer, position, 0 AS dead FROM tracking WHERE office = ? "
     "UNION ALL SELECT consumer, position, 1 AS dead FROM dead_letters "
-    "WHERE office = ? AND retrying = 0"
+    "WHERE office = ? AND retrying = 0 "
+    "UNION ALL SELECT consumer, version AS position, 2 AS dead FROM read_models"
 )
 
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
@@ -87,17 +97,23 @@ def storable_rows(rows: Sequence[Sequence[Any]]) -> list[list[Any]]:
 
 @dataclass(frozen=True)
 class Tracking:
-    """One office's consumers: their positions, and which of them stopped at a dead letter."""
+    """One office's consumers: their positions, which of them stopped at a dead letter, and
+    the version of each projection whose rows the store holds (absent: version 1)."""
 
     positions: dict[str, int] = field(default_factory=dict)
     dead: frozenset[str] = frozenset()
+    versions: dict[str, int] = field(default_factory=dict)
 
     @classmethod
     def of(cls, rows: list[Row]) -> Tracking:
         return cls(
-            {r["consumer"]: int(r["position"]) for r in rows if not r["dead"]},
-            frozenset(r["consumer"] for r in rows if r["dead"]),
+            {r["consumer"]: int(r["position"]) for r in rows if r["dead"] == 0},
+            frozenset(r["consumer"] for r in rows if r["dead"] == 1),
+            {r["consumer"]: int(r["position"]) for r in rows if r["dead"] == 2},
         )
+
+    def version(self, consumer: str) -> int:
+        return self.versions.get(consumer, 1)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from psycopg_pool import ConnectionPool
 
 from projections.readstore.base import (
     DEAD_LETTERS_DDL,
+    READ_MODELS_DDL,
     TRACKING_DDL,
     ReadStore,
     Row,
@@ -127,7 +128,7 @@ class PostgresReadStore(ReadStore):
         self._locks_guard = threading.Lock()
         with self.pool.connection() as conn:
             conn.execute(f"CREATE SCHEMA IF NOT EXISTS {self.SCHEMA}")
-        self.ensure(TRACKING_DDL + ";" + DEAD_LETTERS_DDL)
+        self.ensure(TRACKING_DDL + ";" + DEAD_LETTERS_DDL + ";" + READ_MODELS_DDL)
 
     @contextmanager
     def transaction(self) -> Iterator[Tx]:

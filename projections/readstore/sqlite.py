@@ -18,6 +18,7 @@ import orjson
 
 from projections.readstore.base import (
     DEAD_LETTERS_DDL,
+    READ_MODELS_DDL,
     TRACKING_DDL,
     ReadStore,
     Row,
@@ -71,7 +72,7 @@ class SQLiteReadStore(ReadStore):
             self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self.lock = threading.RLock()
-        self.ensure(TRACKING_DDL + ";" + DEAD_LETTERS_DDL)
+        self.ensure(TRACKING_DDL + ";" + DEAD_LETTERS_DDL + ";" + READ_MODELS_DDL)
 
     @contextmanager
     def transaction(self) -> Iterator[Tx]:

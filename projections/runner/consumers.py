@@ -36,6 +36,16 @@ log = logging.getLogger("projections.runner")
 ALL_OFFICES = "projections"
 """The lock every transaction moving projections holds shared, and dropping all rows alone."""
 
+VERSIONS_SQL = "SELECT consumer, version FROM read_models"
+CLAIM_SQL = (
+    "INSERT INTO read_models (consumer, version) VALUES (?, ?) ON CONFLICT (consumer) DO NOTHING"
+)
+BUILT_SQL = "SELECT 1 AS one FROM tracking WHERE consumer = ? LIMIT 1"
+SET_VERSION_SQL = (
+    "INSERT INTO read_models (consumer, version) VALUES (?, ?) "
+    "ON CONFLICT (consumer) DO UPDATE SET version = excluded.version"
+)
+
 
 def office_lock(office: str) -> str:
     return f"{ALL_OFFICES}:{office}"
@@ -73,6 +83,40 @@ class Consumers:
             read.ensure(projection.ddl)
             for table, column, definition in projection.added_columns:
                 read.add_columns(table, [(column, definition)])
+        self._claim_versions()
+
+    def _claim_versions(self) -> None:
+        """Say which version built each projection's rows where nobody has yet: this one's
+        for rows not built yet, version 1 for rows built before versions were kept. A
+        projection whose rows another version built is left alone here (``_other_version``),
+        and said once."""
+        with self.read.transaction() as tx:
+            known = {r["consumer"]: int(r["version"]) for r in tx.all(VERSIONS_SQL)}
+            for p in self.projections:
+                if p.name not in known:
+                    built = tx.all(BUILT_SQL, [p.name])
+                    known[p.name] = 1 if built else p.version
+                    tx.execute(CLAIM_SQL, (p.name, known[p.name]))
+        for p in self.projections:
+            if known[p.name] != p.version:
+                log.warning(
+                    "projection %s: the read store holds version %d, this process runs %d: it "
+                    "leaves %s alone (%s)",
+                    p.name,
+                    known[p.name],
+                    p.version,
+                    p.name,
+                    "run 'ducha projections upgrade'"
+                    if known[p.name] < p.version
+                    else "upgrade this process",
+                )
+
+    def _other_version(self, versions: dict[str, int]) -> set[str]:
+        """The projections whose rows another version of them built (absent: version 1)."""
+        return {p.name for p in self.projections if versions.get(p.name, 1) != p.version}
+
+    def _versions(self) -> dict[str, int]:
+        return {r["consumer"]: int(r["version"]) for r in self.read.all(VERSIONS_SQL)}
 
     @property
     def consumers(self) -> list[str]:
@@ -187,6 +231,8 @@ class Consumers:
             done = tracking.positions.get(name, 0)
             if name in tracking.dead or not after <= done < last:
                 continue
+            if tracking.version(name) != projection.version:
+                continue  # its rows are another version's (see _claim_versions)
             if not guarded:
                 apply(tx, projection, done)
                 moved[name] = last

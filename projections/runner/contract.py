@@ -80,6 +80,10 @@ Prepared = TypeVar("Prepared")
 class Projection(ABC, Generic[Prepared]):
     name: str
     ddl: str
+    version: int = 1
+    """Bumped when the rows the projection writes change shape or meaning: a read store built
+    by another version is left alone until ``ducha projections upgrade`` has built this
+    version's rows beside it and switched (``projections.runner.upgrade``)."""
     added_columns: tuple[tuple[str, str, str], ...] = ()
     """``(table, column, definition)`` added since ``ddl`` first made its tables: a table made
     by an earlier version gains them when the projection starts."""

@@ -103,9 +103,10 @@ class Runner(Rebuilding):
             return {}
         last = self._last_ids(offices)
         positions, dead = self._everywhere(offices if len(offices) <= FEW_OFFICES else None)
+        running = [n for n in self.consumers if n not in self._other_version(self._versions())]
         found = {}
         for o in offices:
-            live = [positions.get((o, n), 0) for n in self.consumers if (o, n) not in dead]
+            live = [positions.get((o, n), 0) for n in running if (o, n) not in dead]
             if live and min(live) < last.get(o, 0):
                 found[o] = (min(live), last[o])
         return found
@@ -241,7 +242,9 @@ class Runner(Rebuilding):
 
     def _done(self, office: str) -> int | None:
         """The last notification id every consumer of ``office`` has applied, leaving out
-        those stopped at a dead letter (None if all are)."""
+        those stopped at a dead letter and projections another version built (None if all
+        are)."""
         tracking = self.read.tracking(office)
-        live = [tracking.positions.get(n, 0) for n in self.consumers if n not in tracking.dead]
+        idle = tracking.dead | self._other_version(tracking.versions)
+        live = [tracking.positions.get(n, 0) for n in self.consumers if n not in idle]
         return min(live) if live else None

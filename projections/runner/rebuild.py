@@ -14,7 +14,7 @@ from typing import Any
 
 import projections.runner as tuning
 from projections.readstore import Tx
-from projections.runner.consumers import ALL_OFFICES, Consumers, office_lock
+from projections.runner.consumers import ALL_OFFICES, SET_VERSION_SQL, Consumers, office_lock
 from projections.runner.contract import Projection
 from projections.runner.failures import AT_ONCE, Unprepared, infrastructure
 from projections.runner.states import States, bulk
@@ -163,6 +163,8 @@ class Rebuilding(Consumers):
         names = [p.name for p in chosen]
         tx.forget_positions(names)
         tx.forget_dead_letters(names)
+        for projection in chosen:  # rebuilt in place: by this version, from now on
+            tx.execute(SET_VERSION_SQL, (projection.name, projection.version))
 
     @staticmethod
     def _start_office(chosen: list[Projection[Any]], office: str, tx: Tx) -> None:
