@@ -341,16 +341,36 @@ class ReadStore(ABC):
     def transaction(self) -> Any:
         """A context manager yielding a ``Tx`` that commits on success."""
 
+    ddl_gate: Callable[[str], bool] | None = None
+    """Asked before each statement of DDL (``ensure``, ``add_columns``): True runs it, False
+    skips it, and it may raise to stop the process. None runs every statement. Every read-side
+    DDL goes through these two methods, so this is where a process that must not change the
+    schema (a restricted role on a migrated database) skips it, and where ``ducha migrate``
+    collects it."""
+
+    def wanted(self, statements: Sequence[str]) -> list[str]:
+        """The statements the gate lets run (all of them without a gate)."""
+        gate = self.ddl_gate
+        return [s for s in statements if gate is None or gate(s)]
+
     def ensure(self, ddl: str) -> None:
+        statements = self.wanted([s for s in ddl.split(";") if s.strip()])
+        if not statements:
+            return
         with self.transaction() as tx:
-            for statement in ddl.split(";"):
-                if statement.strip():
-                    tx.execute(statement)
+            self._serialize_ddl(tx)
+            for statement in statements:
+                tx.execute(statement)
 
     def add_columns(self, table: str, columns: Sequence[tuple[str, str]]) -> None:
         """Evolve ``table`` made by an earlier version: add each ``(name, definition)`` column
         it lacks (a definition with a default, e.g. ``TEXT NOT NULL DEFAULT ''``: rows
         written before hold the default until the table is rebuilt)."""
+        asked = [(n, d, f"ALTER TABLE {table} ADD COLUMN {n} {d}") for n, d in columns]
+        wanted = set(self.wanted([a[2] for a in asked]))
+        columns = [(n, d) for n, d, statement in asked if statement in wanted]
+        if not columns:
+            return
         with self.transaction() as tx:
             self._serialize_ddl(tx)
             have = {row["name"] for row in tx.all(COLUMNS_SQL[self.dialect], (table,))}
