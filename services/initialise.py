@@ -60,9 +60,10 @@ def initialise(
     if admin is None:
         others = [u for u in users.list(root.code) if u.role == "admin" and not u.revoked]
         if others:
+            held = others[0].login or others[0].id
             raise InitialisedOtherwiseError(
-                f"already initialised: '{root.code}' has its admin '{others[0].login or others[0].id}'"
-                f"; add another with: ducha users add --office {root.code} --role admin …"
+                f"already initialised: '{root.code}' has its admin '{held}'; "
+                f"add another with: ducha users add --office {root.code} --role admin …"
             )
         try:
             admin, token = users.add(

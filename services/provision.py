@@ -23,7 +23,7 @@ from pathlib import Path
 
 from services.bootstrap import Platform, Settings, build_platform
 from services.stores import pgprovision as pg
-from services.stores.pgschema import open_shared_pool
+from services.stores.pgschema import PLATFORM_SCHEMA, open_shared_pool
 
 
 def read_side_services(platform: Platform) -> None:
@@ -44,7 +44,9 @@ def migrate(settings: Settings, grant_to: Sequence[str] = ()) -> list[str]:
     """Provision what is missing (idempotent); lines saying what was done."""
     if not settings.database_url:
         if grant_to:
-            raise ValueError("--grant-to needs PostgreSQL (DUCHA_DATABASE_URL): SQLite has no roles")
+            raise ValueError(
+                "--grant-to needs PostgreSQL (DUCHA_DATABASE_URL); SQLite has no roles"
+            )
         return migrate_sqlite(settings)
     return migrate_postgres(settings, grant_to)
 
@@ -99,7 +101,7 @@ def migrate_postgres(settings: Settings, grant_to: Sequence[str]) -> list[str]:
         pg.provision_platform(pool)
         before = read_tables(settings)
         lines = [
-            f"schema {pg.PLATFORM_SCHEMA}: office heads, registry store, schema version, "
+            f"schema {PLATFORM_SCHEMA}: office heads, registry store, schema version, "
             f"{pg.FUNCTION}(code) (SECURITY DEFINER, search_path pinned, not executable by PUBLIC)"
         ]
         statements = collect_read_ddl(settings)

@@ -109,7 +109,9 @@ def init_command(
         f"  register the offices below: ducha offices add CODE --name 名称 --level province "
         f"--parent {root.code}  (or POST /api/v1/offices with the admin's token)"
     )
-    click.echo("  give people access: ducha users add --office CODE --role clerk --name 姓名 --login …")
+    click.echo(
+        "  give people access: ducha users add --office CODE --role clerk --name 姓名 --login …"
+    )
 
 
 COMMANDS = [migrate_command, init_command]

@@ -1,7 +1,8 @@
-"""The HTTP server while its database is not provisioned for this version: every request, the health check included, answers 503 with the one-line reason
-("run ``ducha migrate`` first") instead of a worker dying with a stack trace. Every few
-seconds a request tries to build the real app again, so the server recovers by itself once
-``ducha migrate`` has run. May import: the standard library and ``services.errors``.
+"""The HTTP server while its database is not provisioned for this version: every request, the
+health check included, answers 503 with the one-line reason ("run ``ducha migrate`` first")
+instead of a worker dying with a stack trace. Every few seconds a request tries to build the
+real app again, so the server recovers by itself once ``ducha migrate`` has run. May import:
+the standard library and ``services.errors``.
 """
 
 from __future__ import annotations

@@ -27,11 +27,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from eventsourcing.postgres import ConnectionPool
 from psycopg import Connection, Cursor
 from psycopg.errors import InsufficientPrivilege
 from psycopg.rows import DictRow
-from psycopg.sql import SQL, Composable, Identifier, Literal
-from psycopg_pool import ConnectionPool
+from psycopg.sql import SQL, Composed, Identifier, Literal
 
 from services.errors import StoreUnavailableError
 from services.stores.pgschema import (
@@ -96,7 +96,7 @@ class RecordingDDL:
         return True
 
 
-def platform_table(name: str) -> Composable:
+def platform_table(name: str) -> Composed:
     return SQL("{}.{}").format(Identifier(PLATFORM_SCHEMA), Identifier(name))
 
 
@@ -160,7 +160,7 @@ def provision_office(pool: ConnectionPool[Connection[DictRow]], code: str) -> No
 
 
 # -- migrate -----------------------------------------------------------------------------
-def platform_ddl() -> list[Composable]:
+def platform_ddl() -> list[SQL | Composed]:
     """The platform schema's own tables: the heads, the marker, the read side's statements,
     the runtime roles; and the read store's schema."""
     return [
@@ -183,7 +183,7 @@ def office_template(conn: Connection[DictRow], pool: Any) -> list[str]:
     """An office's schema, event table, index and head row as ``format()`` templates (``%1$I``
     the schema, ``%1$L`` its name as a literal): the recorder's own statements."""
     recorder = SchemaRecorder(SchemaDatastore(pool, TEMPLATE_SCHEMA), "template")
-    statements: list[Composable] = [
+    statements: list[SQL | Composed] = [
         SQL("CREATE SCHEMA IF NOT EXISTS {}").format(Identifier(TEMPLATE_SCHEMA)),
         *recorder.sql_create_statements,
         head_row(TEMPLATE_SCHEMA),
@@ -202,10 +202,11 @@ CODE_RULE = "^[a-z0-9-]{2,40}$"
 """``domain.values.OFFICE_CODE``, checked again inside the database."""
 
 
-def function_ddl(conn: Connection[DictRow], pool: Any) -> list[Composable]:
+def function_ddl(conn: Connection[DictRow], pool: Any) -> list[SQL | Composed]:
     """``provision_office(code)``: runs as its owner, with a pinned search path; callable only
     by the runtime roles (granted in ``grant``)."""
-    steps = "\n".join(f"  EXECUTE format($ducha${t}$ducha$, s);" for t in office_template(conn, pool))
+    template = office_template(conn, pool)
+    steps = "\n".join(f"  EXECUTE format($ducha${t}$ducha$, s);" for t in template)
     grants = (
         "  FOR r IN SELECT role_name FROM ducha_platform.runtime_roles LOOP\n"
         "    EXECUTE format('GRANT USAGE ON SCHEMA %1$I TO %2$I', s, r);\n"
@@ -352,7 +353,7 @@ def grant(pool: ConnectionPool[Connection[DictRow]], role: str) -> Granted:
     return Granted(role, len(offices), tuple(warnings))
 
 
-def grants(r: Identifier, database: str) -> list[Composable]:
+def grants(r: Identifier, database: str) -> list[SQL | Composed]:
     platform, read = Identifier(PLATFORM_SCHEMA), Identifier(READ_SCHEMA)
     return [
         SQL("GRANT CONNECT, TEMPORARY ON DATABASE {} TO {}").format(Identifier(database), r),
@@ -382,7 +383,7 @@ def grants(r: Identifier, database: str) -> list[Composable]:
     ]
 
 
-def office_grants(schema: Identifier, r: Identifier) -> list[Composable]:
+def office_grants(schema: Identifier, r: Identifier) -> list[SQL | Composed]:
     return [
         SQL("GRANT USAGE ON SCHEMA {} TO {}").format(schema, r),
         SQL("GRANT SELECT, INSERT, UPDATE ON {}.{} TO {}").format(

@@ -16,6 +16,7 @@ from psycopg.sql import SQL, Identifier, Literal
 
 from services.errors import StoreUnavailableError
 from services.stores.backend import DEFAULT_OPEN_STORES, PLATFORM, Backend
+from services.stores.pgprovision import RecordingDDL, known_ddl, provision_office, startup_mode
 from services.stores.pgschema import (
     EVENTS_TABLE,
     HEADS_TABLE,
@@ -25,7 +26,6 @@ from services.stores.pgschema import (
     ensure_heads,
     open_shared_pool,
 )
-from services.stores.pgprovision import RecordingDDL, known_ddl, provision_office, startup_mode
 from services.stores.signals import PostgresSignals, Signals
 
 

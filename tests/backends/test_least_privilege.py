@@ -37,6 +37,7 @@ from tests.kafka.test_stack import ITEM
 
 pytestmark = pytest.mark.postgres
 DUCHA = str(Path(sys.executable).parent / "ducha")
+WORKER = ["worker", "run", "--max-poll-interval-ms", "1000"]  # Tansu joins after it
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,9 @@ def roles(pg_server_url: str) -> Iterator[Roles]:
             conn.execute(f"DROP ROLE {owner}")
 
 
-def ducha(dsn: str, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def ducha(
+    dsn: str, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [DUCHA, *args],
         env={**os.environ, **(env or {}), "DUCHA_DATABASE_URL": dsn},
@@ -96,7 +99,9 @@ def one_line_saying_migrate(done: subprocess.CompletedProcess[str]) -> None:
 
 def test_the_restricted_role_is_told_to_run_migrate_first(roles: Roles, tmp_path: Path) -> None:
     one_line_saying_migrate(ducha(roles.app, "offices", "list"))
-    one_line_saying_migrate(ducha(roles.app, "init", "--root", "sc", "--name", "国务院", "--admin", "a"))
+    one_line_saying_migrate(
+        ducha(roles.app, "init", "--root", "sc", "--name", "国务院", "--admin", "a")
+    )
     settings = Settings(data_dir=tmp_path / "var", database_url=roles.app)
     answer = Client(when_available(lambda: app_for(settings))).get("/healthz")
     assert answer.status_code == 503
@@ -162,12 +167,16 @@ def test_migrate_provisions_and_the_restricted_role_runs_everything(
     with (
         running(["serve", "--port", str(port), "--workers", "1"], env, logs / "http.log") as http,
         running(["relay", "run", "--safety-poll", "1"], env, logs / "relay.log"),
-        running(["worker", "run", "--group", "lp", "--max-poll-interval-ms", "1000"], env,
-                logs / "worker.log"),  # fmt: skip
+        running(
+            ["worker", "run", "--group", "lp", "--max-poll-interval-ms", "1000"],
+            env,
+            logs / "worker.log",
+        ),  # fmt: skip
     ):
         base = f"http://127.0.0.1:{port}/api/v1"
         wait_until_up(f"http://127.0.0.1:{port}", http)  # type: ignore[arg-type]
-        office = {"code": "gansu", "name": "甘肃省人民政府办公厅", "level": "province", "parent": "sc"}
+        office = {"code": "gansu", "name": "甘肃省人民政府办公厅", "level": "province"}
+        office["parent"] = "sc"
         status, _, body = call(
             f"{base}/offices", "POST", office, Authorization=f"Bearer {admin_token}"
         )
