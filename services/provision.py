@@ -1,9 +1,9 @@
 """``ducha migrate``: provision, once and as the owner role, everything the platform keeps in its
-database, and grant the runtime role what it needs. May import: the standard library,
-``services.bootstrap`` (to build the platform as every process does), ``services.stores``
-(``pgprovision``, ``pgschema``) and the services that keep tables in the read store
-(``services.signin``, ``services.preferences``, ``services.users``,
-``services.http.idempotency``).
+database, and grant the runtime role what it needs. May import: the standard library, psycopg
+(its errors, the pool's type), ``services.errors``, ``services.bootstrap`` (to build the
+platform as every process does), ``services.stores`` (``pgprovision``, ``pgschema``) and the
+services that keep tables in the read store (``services.signin``, ``services.preferences``,
+``services.users``, ``services.http.idempotency``).
 
 How the read side's DDL is collected: every table, index and added column goes through the
 read store's ``ensure`` / ``add_columns``, which ask the store's DDL gate first. ``migrate``
@@ -21,9 +21,17 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from eventsourcing.postgres import ConnectionPool
+from psycopg import Connection
+from psycopg.errors import InsufficientPrivilege
+from psycopg.rows import DictRow
+
 from services.bootstrap import Platform, Settings, build_platform
+from services.errors import StoreUnavailableError
 from services.stores import pgprovision as pg
 from services.stores.pgschema import PLATFORM_SCHEMA, open_shared_pool
+
+Pool = ConnectionPool[Connection[DictRow]]
 
 
 def read_side_services(platform: Platform) -> None:
@@ -98,30 +106,39 @@ def read_tables(settings: Settings) -> set[str]:
 def migrate_postgres(settings: Settings, grant_to: Sequence[str]) -> list[str]:
     pool = open_shared_pool(settings.database_url or "", 2)
     try:
-        pg.provision_platform(pool)
-        before = read_tables(settings)
-        lines = [
-            f"schema {PLATFORM_SCHEMA}: office heads, registry store, schema version, "
-            f"{pg.FUNCTION}(code) (SECURITY DEFINER, search_path pinned, not executable by PUBLIC)"
-        ]
-        statements = collect_read_ddl(settings)
-        fresh = pg.record_read_ddl(pool, statements)
-        tables = read_tables(settings)
-        lines.append(
-            f"schema {pg.READ_SCHEMA}: {len(tables)} tables ({len(tables - before)} new), "
-            f"{len(set(statements))} statements of DDL recorded ({fresh} new)"
-        )
-        for role in grant_to:
-            granted = pg.grant(pool, role)
-            lines.append(
-                f"granted {role}: connect, temporary tables, the registry and heads, the read "
-                f"store (and its later tables), {pg.FUNCTION}, {granted.offices} office schemas"
-            )
-            lines.extend(f"warning: {w}" for w in granted.warnings)
-        was = pg.mark(pool)
-        lines.append(f"schema version {pg.STORE_VERSION} (was {'none' if was is None else was})")
+        return provisioned(settings, grant_to, pool)
+    except InsufficientPrivilege as e:  # the runtime role's DSN, most likely
+        raise StoreUnavailableError(
+            f"{e.diag.message_primary}: run `ducha migrate` as the database's owner role"
+        ) from None
     finally:
         pool.close()
+
+
+def provisioned(settings: Settings, grant_to: Sequence[str], pool: Pool) -> list[str]:
+    """Platform and function, the read side's DDL, the grants, and the marker last."""
+    pg.provision_platform(pool)
+    before = read_tables(settings)
+    lines = [
+        f"schema {PLATFORM_SCHEMA}: office heads, registry store, schema version, "
+        f"{pg.FUNCTION}(code) (SECURITY DEFINER, search_path pinned, not executable by PUBLIC)"
+    ]
+    statements = collect_read_ddl(settings)
+    fresh = pg.record_read_ddl(pool, statements)
+    tables = read_tables(settings)
+    lines.append(
+        f"schema {pg.READ_SCHEMA}: {len(tables)} tables ({len(tables - before)} new), "
+        f"{len(set(statements))} statements of DDL recorded ({fresh} new)"
+    )
+    for role in grant_to:
+        granted = pg.grant(pool, role)
+        lines.append(
+            f"granted {role}: connect, temporary tables, the registry and heads, the read "
+            f"store (and its later tables), {pg.FUNCTION}, {granted.offices} office schemas"
+        )
+        lines.extend(f"warning: {w}" for w in granted.warnings)
+    was = pg.mark(pool)
+    lines.append(f"schema version {pg.STORE_VERSION} (was {'none' if was is None else was})")
     return lines
 
 

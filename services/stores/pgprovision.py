@@ -106,6 +106,8 @@ class State:
     version: int | None
     can_create: bool
     role: str
+    marked: bool = False
+    """The marker's table exists (this role may not read it if ``version`` is None)."""
 
 
 def state(pool: ConnectionPool[Connection[DictRow]]) -> State:
@@ -129,7 +131,7 @@ def state(pool: ConnectionPool[Connection[DictRow]]) -> State:
                 version = found["v"] if found else None
             except InsufficientPrivilege:
                 version = None
-    return State(version, bool(row["can_create"]), str(row["role"]))
+    return State(version, bool(row["can_create"]), str(row["role"]), bool(row["marked"]))
 
 
 def startup_mode(pool: ConnectionPool[Connection[DictRow]]) -> str:
@@ -139,6 +141,11 @@ def startup_mode(pool: ConnectionPool[Connection[DictRow]]) -> str:
         return "migrated"
     if found.can_create:
         return "self"
+    if found.marked and found.version is None:
+        raise NotMigratedError(
+            f"role '{found.role}' was granted nothing here: run `ducha migrate --grant-to "
+            f"{found.role}` (as the owner role) first"
+        )
     why = "is not provisioned" if found.version is None else "was provisioned by an older version"
     raise NotMigratedError(
         f"the database {why} and role '{found.role}' may not create tables: {RUN_MIGRATE}"

@@ -94,11 +94,12 @@ def one_line_saying_migrate(done: subprocess.CompletedProcess[str]) -> None:
     assert "Traceback" not in done.stderr
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: "), done.stderr
-    assert "run `ducha migrate`" in lines[0]
+    assert "run `ducha migrate" in lines[0]
 
 
 def test_the_restricted_role_is_told_to_run_migrate_first(roles: Roles, tmp_path: Path) -> None:
     one_line_saying_migrate(ducha(roles.app, "offices", "list"))
+    one_line_saying_migrate(ducha(roles.app, "migrate", "--grant-to", roles.app_name))
     one_line_saying_migrate(
         ducha(roles.app, "init", "--root", "sc", "--name", "国务院", "--admin", "a")
     )
@@ -116,6 +117,9 @@ def test_the_restricted_role_is_told_to_run_migrate_first(roles: Roles, tmp_path
             "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'ducha%' OR nspname LIKE 'office%'"
         ).fetchall()
         assert found == []
+    assert ducha(roles.owner, "migrate").returncode == 0  # granting nothing to anyone
+    one_line_saying_migrate(told := ducha(roles.app, "relay", "run", "--once"))
+    assert f"run `ducha migrate --grant-to {roles.app_name}`" in told.stderr
 
 
 @contextmanager
