@@ -1,9 +1,9 @@
 """``ducha migrate``: provision, once and as the owner role, everything the platform keeps in its
 database, and grant the runtime role what it needs. May import: the standard library, psycopg
 (its errors, the pool's type), ``services.errors``, ``services.bootstrap`` (to build the
-platform as every process does), ``services.stores`` (``pgprovision``, ``pgschema``) and the
-services that keep tables in the read store (``services.signin``, ``services.preferences``,
-``services.users``, ``services.http.idempotency``).
+platform as every process does), ``services.stores`` (``pgprovision``, ``pggrants``,
+``pgschema``) and the services that keep tables in the read store (``services.signin``,
+``services.preferences``, ``services.users``, ``services.http.idempotency``).
 
 How the read side's DDL is collected: every table, index and added column goes through the
 read store's ``ensure`` / ``add_columns``, which ask the store's DDL gate first. ``migrate``
@@ -29,6 +29,7 @@ from psycopg.rows import DictRow
 from services.bootstrap import Platform, Settings, build_platform
 from services.errors import StoreUnavailableError
 from services.stores import pgprovision as pg
+from services.stores.pggrants import grant
 from services.stores.pgschema import PLATFORM_SCHEMA, open_shared_pool
 
 Pool = ConnectionPool[Connection[DictRow]]
@@ -131,7 +132,7 @@ def provisioned(settings: Settings, grant_to: Sequence[str], pool: Pool) -> list
         f"{len(set(statements))} statements of DDL recorded ({fresh} new)"
     )
     for role in grant_to:
-        granted = pg.grant(pool, role)
+        granted = grant(pool, role)
         lines.append(
             f"granted {role}: connect, temporary tables, the registry and heads, the read "
             f"store (and its later tables), {pg.FUNCTION}, {granted.offices} office schemas"

@@ -342,16 +342,12 @@ class ReadStore(ABC):
         """A context manager yielding a ``Tx`` that commits on success."""
 
     ddl_gate: Callable[[str], bool] | None = None
-    """Asked before each statement of DDL (``ensure``, ``add_columns``): True runs it, False
-    skips it, and it may raise to stop the process. None runs every statement. Every read-side
-    DDL goes through these two methods, so this is where a process that must not change the
-    schema (a restricted role on a migrated database) skips it, and where ``ducha migrate``
-    collects it."""
+    """Asked before each statement of DDL (all go through ``ensure`` and ``add_columns``): run
+    it (True), skip it (False) or raise. ``ducha migrate`` collects the DDL here, and a process
+    on a migrated database skips it here. None: run every statement."""
 
     def wanted(self, statements: Sequence[str]) -> list[str]:
-        """The statements the gate lets run (all of them without a gate)."""
-        gate = self.ddl_gate
-        return [s for s in statements if gate is None or gate(s)]
+        return [s for s in statements if self.ddl_gate is None or self.ddl_gate(s)]
 
     def ensure(self, ddl: str) -> None:
         statements = self.wanted([s for s in ddl.split(";") if s.strip()])

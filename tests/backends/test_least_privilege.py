@@ -200,6 +200,10 @@ def test_migrate_provisions_and_the_restricted_role_runs_everything(
         assert wait_for(listed, 90, every=0.3), (logs / "worker.log").read_text()
     for name in ("http", "relay", "worker"):
         assert "Traceback" not in (logs / f"{name}.log").read_text(), name
+    rebuilt = ducha(roles.app, "projections", "rebuild", env=env)  # deletes, then bulk writes
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    listed = ducha(roles.app, "items", "list", "--office", "gansu", env=env)
+    assert "分布式栈事项" in listed.stdout, listed.stderr
 
     with psycopg.connect(roles.app, autocommit=True) as conn:
         for statement in (
@@ -211,6 +215,10 @@ def test_migrate_provisions_and_the_restricted_role_runs_everything(
         ):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 conn.execute(statement)
+        with conn.transaction(), conn.cursor() as cur:  # how a bulk upsert stages its rows
+            cur.execute("CREATE TEMPORARY TABLE stage (LIKE ducha_read.tracking) ON COMMIT DROP")
+            with cur.copy("COPY stage (consumer, office, position) FROM STDIN") as copy:
+                copy.write_row(("c", "gansu", 1))
         with pytest.raises(psycopg.errors.InvalidParameterValue):
             conn.execute("SELECT ducha_platform.provision_office('x; DROP SCHEMA public')")
         owner = conn.execute(
