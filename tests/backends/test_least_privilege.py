@@ -25,8 +25,9 @@ import pytest
 from werkzeug.test import Client
 
 from services.bootstrap import Settings, build_platform
+from services.http.app import context_of
 from services.http.server import app_for
-from services.http.unmigrated import when_available
+from services.http.unmigrated import Unavailable, when_available
 from services.kafka.broker import free_port
 from services.kafka.settings import wait_for
 from services.stores.pgprovision import NotMigratedError
@@ -103,9 +104,9 @@ def test_the_restricted_role_is_told_to_run_migrate_first(roles: Roles, tmp_path
     one_line_saying_migrate(
         ducha(roles.app, "init", "--root", "sc", "--name", "国务院", "--admin", "a")
     )
-    settings = Settings(data_dir=tmp_path / "var", database_url=roles.app)
+    settings = Settings(data_dir=tmp_path / "var", database_url=roles.app, bus="kafka")
     answer = Client(when_available(lambda: app_for(settings))).get("/healthz")
-    assert answer.status_code == 503
+    assert answer.status_code == 503 and answer.headers["Retry-After"] == "5"
     assert "run `ducha migrate`" in json.loads(answer.get_data())["message"]
     with psycopg.connect(roles.app, autocommit=True) as conn:
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
@@ -120,6 +121,12 @@ def test_the_restricted_role_is_told_to_run_migrate_first(roles: Roles, tmp_path
     assert ducha(roles.owner, "migrate").returncode == 0  # granting nothing to anyone
     one_line_saying_migrate(told := ducha(roles.app, "relay", "run", "--once"))
     assert f"run `ducha migrate --grant-to {roles.app_name}`" in told.stderr
+
+    waiting = Unavailable(lambda: app_for(settings), "not yet", retry=0)
+    assert Client(waiting).get("/healthz").status_code == 503
+    migrated(roles)
+    assert Client(waiting).get("/healthz").status_code == 200  # served once migrated
+    context_of(waiting.app).platform.close()  # type: ignore[arg-type]
 
 
 @contextmanager
