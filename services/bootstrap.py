@@ -59,6 +59,9 @@ class Settings:
     keys_dir: Path | None = None
     checkpoint_every: int = 1000
     checkpoint_seconds: int = 3600
+    provisioning: str = "auto"
+    """``auto``: PostgreSQL's marker decides whether this process may run DDL
+    (``services.stores.pgprovision``); ``migrate``: ``ducha migrate`` (not from the env)."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -145,6 +148,7 @@ def build_backend(settings: Settings) -> Backend:
             open_stores=settings.open_stores,
             pool_min=settings.pg_pool_min,
             pool_timeout=settings.pg_pool_timeout,
+            provisioning=settings.provisioning,
         )
     return SQLiteBackend(settings.data_dir, open_stores=settings.open_stores)
 
@@ -160,7 +164,7 @@ def projections(registry: OfficeRegistry, calendar: GovernmentCalendar) -> list[
 
 def build_read_store(settings: Settings, backend: Backend) -> ReadStore:
     if isinstance(backend, PostgresBackend):
-        return PostgresReadStore(backend.pool)
+        return PostgresReadStore(backend.pool, backend.ddl_gate)
     return SQLiteReadStore(settings.data_dir / "read.sqlite")
 
 
@@ -174,6 +178,20 @@ def build_platform(
     clock = clock or clock_from_env(settings.clock)
     calendar = GovernmentCalendar.from_file(settings.holidays_file)
     backend = build_backend(settings)
+    try:
+        return wire(settings, clock, calendar, backend, catch_up)
+    except BaseException:  # e.g. the database needs ``ducha migrate``: no pool left open
+        backend.close()
+        raise
+
+
+def wire(
+    settings: Settings,
+    clock: Clock,
+    calendar: GovernmentCalendar,
+    backend: Backend,
+    catch_up: bool,
+) -> Platform:
     registry = OfficeRegistry(backend, clock)
     supervision = SupervisionService(backend, registry, clock, calendar)
     read = build_read_store(settings, backend)

@@ -46,14 +46,67 @@ def test_compose_parses_and_runs_only_commands_the_cli_has() -> None:
     services = spec["services"]
     assert {"postgres", "kafka", "http", "relay", "worker"} <= set(services)
     assert services["kafka"]["environment"]["KAFKA_PROCESS_ROLES"] == "broker,controller"  # KRaft
-    for name in ("http", "relay", "worker"):
+    for name in ("migrate", "http", "relay", "worker"):
         command = services[name]["command"]
-        group = cli.commands[command[0]]
-        leaf = group.commands[command[1]] if hasattr(group, "commands") else group  # type: ignore[attr-defined]
-        known = {opt for p in leaf.params for opt in p.opts}
-        given = {a for a in command if a.startswith("--")}
-        assert given <= known, (name, given - known)
+        assert_the_cli_has(name, command)
         env = services[name]["environment"]
         assert env["DUCHA_BUS"] == "kafka" and env["DUCHA_KAFKA_BOOTSTRAP"] == "kafka:9092"
         assert env["DUCHA_DATABASE_URL"].startswith("postgresql://")
     assert services["worker"]["deploy"]["replicas"] == 2
+
+
+def assert_the_cli_has(name: str, command: list[str]) -> None:
+    """The command (``group leaf`` or a command alone) and every ``--option`` it gives."""
+    group = cli.commands[command[0]]
+    leaf = group.commands[command[1]] if hasattr(group, "commands") else group  # type: ignore[attr-defined]
+    known = {opt for p in leaf.params for opt in p.opts}
+    given = {a.split("=")[0] for a in command if a.startswith("--")}
+    assert given <= known, (name, given - known)
+
+
+def role_of(dsn: str) -> str:
+    return dsn.split("://", 1)[1].split(":", 1)[0]
+
+
+INITDB = Path(__file__).parents[1] / "deploy" / "initdb" / "10-roles.sh"
+
+
+def test_compose_migrates_as_the_owner_and_runs_everything_else_as_the_restricted_role() -> None:
+    import yaml
+
+    services = yaml.safe_load(COMPOSE.read_text("utf-8"))["services"]
+    migrate = services["migrate"]
+    granted = migrate["command"][migrate["command"].index("--grant-to") + 1]
+    assert role_of(migrate["environment"]["DUCHA_DATABASE_URL"]) == "ducha_owner"
+    assert migrate["restart"] == "no"
+    for name in ("http", "relay", "worker"):
+        assert role_of(services[name]["environment"]["DUCHA_DATABASE_URL"]) == granted
+        depends = services[name]["depends_on"]
+        assert depends["migrate"] == {"condition": "service_completed_successfully"}, name
+    script = INITDB.read_text("utf-8")
+    mounted = [v for v in services["postgres"]["volumes"] if "docker-entrypoint-initdb.d" in v]
+    assert mounted == ["./initdb:/docker-entrypoint-initdb.d:ro"]
+    assert f"CREATE ROLE {granted} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE" in script
+    assert "CREATE DATABASE ducha OWNER ducha_owner" in script
+    assert "CREATE ROLE ducha_owner LOGIN NOSUPERUSER" in script
+
+
+DEPLOY_README = Path(__file__).parents[1] / "deploy" / "README.md"
+
+
+def test_the_compose_commands_the_deploy_readme_gives_exist_in_the_cli() -> None:
+    """``docker compose … run --rm http init …`` and the like, as the README shows them."""
+    import shlex
+
+    ran = [
+        shlex.split(line.split(" run --rm ", 1)[1].split("#")[0])
+        for line in DEPLOY_README.read_text("utf-8").splitlines()
+        if "docker compose" in line and " run --rm " in line
+    ]
+    assert ran and any(command[1] == "init" for command in ran), ran
+    for service, *command in ran:
+        assert service == "http", service
+        assert_the_cli_has(service, command)
+    init = next(command for command in ran if command[1] == "init")
+    for required in ("--root", "--name", "--admin"):
+        assert required in init

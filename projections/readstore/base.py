@@ -357,16 +357,32 @@ class ReadStore(ABC):
     def transaction(self) -> Any:
         """A context manager yielding a ``Tx`` that commits on success."""
 
+    ddl_gate: Callable[[str], bool] | None = None
+    """Asked before each statement of DDL (all go through ``ensure`` and ``add_columns``): run
+    it (True), skip it (False) or raise. ``ducha migrate`` collects the DDL here, and a process
+    on a migrated database skips it here. None: run every statement."""
+
+    def wanted(self, statements: Sequence[str]) -> list[str]:
+        return [s for s in statements if self.ddl_gate is None or self.ddl_gate(s)]
+
     def ensure(self, ddl: str) -> None:
+        statements = self.wanted([s for s in ddl.split(";") if s.strip()])
+        if not statements:
+            return
         with self.transaction() as tx:
-            for statement in ddl.split(";"):
-                if statement.strip():
-                    tx.execute(statement)
+            self._serialize_ddl(tx)
+            for statement in statements:
+                tx.execute(statement)
 
     def add_columns(self, table: str, columns: Sequence[tuple[str, str]]) -> None:
         """Evolve ``table`` made by an earlier version: add each ``(name, definition)`` column
         it lacks (a definition with a default, e.g. ``TEXT NOT NULL DEFAULT ''``: rows
         written before hold the default until the table is rebuilt)."""
+        asked = [(n, d, f"ALTER TABLE {table} ADD COLUMN {n} {d}") for n, d in columns]
+        wanted = set(self.wanted([a[2] for a in asked]))
+        columns = [(n, d) for n, d, statement in asked if statement in wanted]
+        if not columns:
+            return
         with self.transaction() as tx:
             self._serialize_ddl(tx)
             have = {row["name"] for row in tx.all(COLUMNS_SQL[self.dialect], (table,))}

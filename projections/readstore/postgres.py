@@ -122,13 +122,19 @@ class PostgresReadStore(ReadStore):
     dialect = "postgres"
     SCHEMA = "ducha_read"
 
-    def __init__(self, pool: ConnectionPool[Connection[DictRow]]) -> None:
+    def __init__(
+        self,
+        pool: ConnectionPool[Connection[DictRow]],
+        ddl_gate: Callable[[str], bool] | None = None,
+    ) -> None:
         self.pool = pool
+        self.ddl_gate = ddl_gate
         self._locks: Connection[Any] | None = None
         self._locks_guard = threading.Lock()
-        with self.pool.connection() as conn:
-            conn.execute(f"CREATE SCHEMA IF NOT EXISTS {self.SCHEMA}")
-        self.ensure(TRACKING_DDL + ";" + DEAD_LETTERS_DDL + ";" + READ_MODELS_DDL)
+        self.ensure(
+            f"CREATE SCHEMA IF NOT EXISTS {self.SCHEMA};{TRACKING_DDL};{DEAD_LETTERS_DDL};"
+            + READ_MODELS_DDL
+        )
 
     @contextmanager
     def transaction(self) -> Iterator[Tx]:
@@ -169,13 +175,6 @@ class PostgresReadStore(ReadStore):
                 self._locks.close()
                 self._locks = None
 
-    def ensure(self, ddl: str) -> None:
-        """DDL under an advisory lock: several processes may start at once (DESIGN §6.5)."""
-        with self.transaction() as tx:
-            self._serialize_ddl(tx)
-            for statement in ddl.split(";"):
-                if statement.strip():
-                    tx.execute(statement)
-
     def _serialize_ddl(self, tx: Tx) -> None:
+        """DDL under an advisory lock: several processes may start at once (DESIGN §6.5)."""
         tx.execute("SELECT pg_advisory_xact_lock(?)", (0x0D0C4B,))

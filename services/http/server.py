@@ -1,6 +1,6 @@
 """``ducha serve``: gunicorn in-process, one platform per worker (built after the fork). May import:
 gunicorn, Flask, the domain's values, ``services.bootstrap`` (the platform),
-``services.follower`` and ``services.http.app`` / ``common``.
+``services.follower`` and ``services.http.app`` / ``common`` / ``unmigrated``.
 
 Each worker also runs the deadline engine once a day (DeadlineDaily): its events are
 idempotent per (record, deadline, level), so workers running it alike record it once.
@@ -22,6 +22,7 @@ from services.bootstrap import Settings, build_platform
 from services.follower import Follower
 from services.http.app import create_app
 from services.http.common import MAX_BODY_BYTES
+from services.http.unmigrated import when_available
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +37,8 @@ class Server(BaseApplication):  # type: ignore[misc]
         for key, value in self.options.items():
             self.cfg.set(key, value)
 
-    def load(self) -> Flask:
-        return app_for(self.settings)
+    def load(self) -> Any:
+        return when_available(lambda: app_for(self.settings))  # 503 until migrated
 
 
 def app_for(settings: Settings) -> Flask:

@@ -3,7 +3,8 @@ adapter: may import ``eventsourcing``, psycopg, the domain's value objects (to t
 ``services.errors``; its modules say which of these each uses.
 
 Embedded default: one SQLite file per office (``sqlite``). With ``DUCHA_DATABASE_URL``:
-PostgreSQL, one schema per office over one shared pool (``postgres``, ``pgschema``). What both
+PostgreSQL, one schema per office over one shared pool (``postgres``, ``pgschema``; what
+``ducha migrate`` provisions and grants: ``pgprovision``, ``pggrants``). What both
 share — the store of one office, the bound on open offices, the backend interface — is in
 ``backend``. Only ``services/bootstrap.py`` chooses between them.
 """

@@ -1,6 +1,6 @@
 """PostgreSQL event stores: one schema per office over one shared pool. May import:
 ``eventsourcing.persistence``, psycopg, ``services.errors`` and ``services.stores``' ``backend``,
-``pgschema`` and ``signals``.
+``pgschema``, ``pgprovision`` and ``signals``.
 
 Which offices have events a consumer has not seen is one query on the heads table (every
 office's last notification id, kept by the recorders in their committing transactions), and
@@ -9,11 +9,14 @@ office's last notification id, kept by the recorders in their committing transac
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from eventsourcing.persistence import ApplicationRecorder
 from psycopg.sql import SQL, Identifier, Literal
 
 from services.errors import StoreUnavailableError
 from services.stores.backend import DEFAULT_OPEN_STORES, PLATFORM, Backend
+from services.stores.pgprovision import RecordingDDL, known_ddl, provision_office, startup_mode
 from services.stores.pgschema import (
     EVENTS_TABLE,
     HEADS_TABLE,
@@ -29,7 +32,13 @@ from services.stores.signals import PostgresSignals, Signals
 class PostgresBackend(Backend):
     """One schema per tenant (``ducha_platform``, ``office_CODE``) over one shared pool of
     ``pool_min`` to ``pool_max`` connections (a caller waits ``pool_timeout`` seconds at most
-    for one)."""
+    for one).
+
+    ``provisioning="auto"`` (every process): the database's marker decides (``pgprovision``):
+    ``migrated`` runs no DDL (offices get their schema from the owner's function, the read
+    store skips what migrate ran), ``self`` creates what is missing, as before; a role that may
+    not is told to run ``ducha migrate``. ``"migrate"``: ``ducha migrate`` itself, which runs
+    the read side's DDL and records it (``ddl_gate``)."""
 
     name = "postgres"
 
@@ -40,11 +49,24 @@ class PostgresBackend(Backend):
         open_stores: int = DEFAULT_OPEN_STORES,
         pool_min: int = 1,
         pool_timeout: float = 30.0,
+        provisioning: str = "auto",
     ) -> None:
         super().__init__(open_stores)
         self.dsn = dsn
         self.pool = open_shared_pool(dsn, pool_max, pool_min, pool_timeout)
-        ensure_heads(self.pool)
+        self.ddl_gate: Callable[[str], bool] | None = None
+        """What the read store asks before each statement of DDL (None: run them all)."""
+        try:
+            self.mode = "migrating" if provisioning == "migrate" else startup_mode(self.pool)
+            if self.mode == "migrating":
+                self.ddl_gate = RecordingDDL()
+            elif self.mode == "migrated":
+                self.ddl_gate = known_ddl(self.pool)
+            else:
+                ensure_heads(self.pool)
+        except BaseException:
+            self.pool.close()
+            raise
 
     @staticmethod
     def schema(tenant: str) -> str:
@@ -103,7 +125,10 @@ class PostgresBackend(Backend):
         return recorder
 
     def _provision(self, tenant: str) -> None:
-        self._recorder(tenant).provision()
+        if self.mode == "migrated" and tenant != PLATFORM:
+            provision_office(self.pool, tenant)  # the owner's function: no DDL of our own
+        else:
+            self._recorder(tenant).provision()
 
     def close(self) -> None:
         super().close()
