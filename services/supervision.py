@@ -1,6 +1,7 @@
 """Commands and queries on supervision items and tasks, each in its own office's store.
 May import: the standard library, eventsourcing, ``domain`` (assignment, cases, circulars,
-errors, items, tasks, values) and ``services`` (clock, errors, registry, stores, views).
+errors, items, tasks, values) and ``services`` (clock, errors, metrics, registry, stores,
+views).
 
 Every command is: load, one domain call, save. A save that loses a race, or a caller's
 ``expected_version`` that is stale, raises ``ConflictError``: nothing is overwritten. A command
@@ -31,6 +32,7 @@ from domain.tasks import Task
 from domain.values import Actor, WorkingCalendar, business_date
 from services.clock import Clock
 from services.errors import ConflictError, NotFoundError, OfficeRetiredError
+from services.metrics import commands_recorded
 from services.registry import OfficeRegistry
 from services.stores import Backend, TenantStore
 from services.views import CaseView, EventView, case_view, plain
@@ -343,8 +345,11 @@ class SupervisionService:
         return found
 
     def _save(self, store: TenantStore, aggregate: Aggregate) -> None:
+        """Every command's save: it passes here once, and is counted (``services.metrics``)."""
+        recorded = list(aggregate.pending_events)
         try:
             store.save(aggregate)
+            commands_recorded(recorded)
         except IntegrityError:
             raise ConflictError(
                 f"'{aggregate.id}' in office '{store.tenant}' was changed by someone else "
