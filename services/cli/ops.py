@@ -97,12 +97,17 @@ def serve(
     run_server(c.settings, host, port, workers, threads)
 
 
-def logs(default: str) -> None:
-    """Log in ``DUCHA_LOG_FORMAT`` (else ``default``); a wrong setting is one line, exit 1."""
-    from services.logs import configure_logging
+def logs(default: str | None) -> None:
+    """Log in ``DUCHA_LOG_FORMAT`` (else ``default``; None: leave logging as it is unless the
+    setting asks). A wrong setting is one line, exit 1."""
+    import os
 
+    from services.logs import FORMAT_ENV, configure_logging
+
+    if default is None and not os.environ.get(FORMAT_ENV):
+        return
     try:
-        configure_logging(default)
+        configure_logging(default or "text")
     except ValueError as e:
         raise click.ClickException(str(e)) from None
 
@@ -149,7 +154,7 @@ def deadlines() -> None:
 @pass_ctx
 def deadlines_run(c: Context, day: date | None, office: str | None, as_json: bool) -> None:
     """Urge records with ≤ 3 working days left; escalate overdue ones to the assigning office."""
-    logs("text")
+    logs(None)  # a person reads the line below; a scheduler sets DUCHA_LOG_FORMAT=json
     if office:
         c.platform.registry.get(office)
     report = c.platform.deadlines.run(day, office)

@@ -73,7 +73,7 @@ def finish(response: Response) -> Response:
     counters().http_seconds.labels(request.method, route).observe(seconds)
     response.headers[REQUEST_ID] = g.request_id
     user = g.get("caller") or g.get("user")
-    query = request.query_string.decode("latin-1")
+    query = request.query_string.decode("utf-8", "replace")
     target = request.path + (f"?{redacted_query(query)}" if query else "")
     log.info(
         "%s %s %d",
