@@ -71,6 +71,10 @@ class Counters:
             ["type", "channel"],
             registry=r,
         )
+        self._kafka(r)
+        self._deadlines(r)
+
+    def _kafka(self, r: CollectorRegistry) -> None:
         self.relay_published = Counter(
             "ducha_relay_published_events", "Events the relay published (acknowledged)", registry=r
         )
@@ -96,6 +100,8 @@ class Counters:
             multiprocess_mode="max",
             registry=r,
         )
+
+    def _deadlines(self, r: CollectorRegistry) -> None:
         self.deadline_runs = Counter(
             "ducha_deadline_runs",
             "Deadline engine runs, by outcome (ok, failed)",

@@ -1,7 +1,6 @@
 """Commands and queries on supervision items and tasks, each in its own office's store.
-May import: the standard library, eventsourcing, ``domain`` (assignment, cases, circulars,
-errors, items, tasks, values) and ``services`` (clock, errors, metrics, registry, stores,
-views).
+May import: the standard library, eventsourcing, ``domain`` (assignment, cases, circulars, errors,
+items, tasks, values) and ``services`` (clock, errors, metrics, registry, stores, views).
 
 Every command is: load, one domain call, save. A save that loses a race, or a caller's
 ``expected_version`` that is stale, raises ``ConflictError``: nothing is overwritten. A command
@@ -152,8 +151,7 @@ class SupervisionService:
         """Create ``office``'s task from a parent's ``Assigned`` event; a repeat is a no-op.
 
         The cross-tenant process manager calls this for each office the event names. An
-        office retired meanwhile receives nothing (``OfficeRetiredError``).
-        """
+        office retired meanwhile receives nothing (``OfficeRetiredError``)."""
         store = self._store(office)
         task_id = Task.create_id(parent_office, parent_id, office)
         if task_id in store.repository:
@@ -345,11 +343,8 @@ class SupervisionService:
         return found
 
     def _save(self, store: TenantStore, aggregate: Aggregate) -> None:
-        """Every command's save: it passes here once, and is counted (``services.metrics``)."""
-        recorded = list(aggregate.pending_events)
-        try:
-            store.save(aggregate)
-            commands_recorded(recorded)
+        try:  # every command passes here once: counted by its events (``services.metrics``)
+            commands_recorded(r.domain_event for r in store.save(aggregate))
         except IntegrityError:
             raise ConflictError(
                 f"'{aggregate.id}' in office '{store.tenant}' was changed by someone else "

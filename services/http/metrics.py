@@ -18,7 +18,7 @@ import re
 import time
 from uuid import uuid4
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, current_app, g, request
 
 from services.http.admin import check_admin
 from services.http.common import platform
@@ -49,8 +49,6 @@ def observe(app: Flask) -> None:
 def metrics_view() -> Response:
     """Every counter of the server's processes, and the platform's gauges read now."""
     check_admin()
-    from flask import current_app
-
     gauges = PlatformGauges(platform(), current_app.extensions["ducha_metrics_top"])
     return Response(exposition(gauges), content_type=CONTENT_TYPE)
 
@@ -97,4 +95,7 @@ def finish(response: Response) -> Response:
 def forget(error: BaseException | None) -> None:
     token = g.pop("request_token", None)
     if token is not None:
-        request_id.reset(token)
+        try:
+            request_id.reset(token)
+        except ValueError:  # set in another context (a copied one): it ends with it
+            request_id.set(None)
