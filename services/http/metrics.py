@@ -87,6 +87,7 @@ def finish(response: Response) -> Response:
             "user": user.id if user else None,
             "office": user.office if user else None,
             "role": user.role if user else None,
+            "pid": os.getpid(),  # which of the server's workers answered
         },
     )
     return response
