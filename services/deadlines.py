@@ -1,6 +1,6 @@
 """The deadline engine (自动催办, 自动督办): run daily, or for a given day.
 May import: the standard library, ``domain`` (errors, lights, values), ``projections``
-(readstore) and ``services`` (calendar, clock, registry, supervision, views).
+(readstore) and ``services`` (calendar, clock, metrics, registry, supervision, views).
 
 For each office's records still awaiting work (per the items projection): at **yellow**
 (≤ 3 working days left) it urges once; at **red** (overdue) it escalates to the assigning
@@ -24,6 +24,8 @@ process), so none stays provisional once its notice is known.
 from __future__ import annotations
 
 import json
+import logging
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -42,6 +44,7 @@ from services.calendar import (
     write_year,
 )
 from services.clock import Clock, at_noon
+from services.metrics import DEADLINE_ACTIONS, counters
 from services.registry import OfficeRegistry
 from services.supervision import SupervisionService
 from services.views import OfficeView, plain
@@ -50,6 +53,7 @@ AWAITING = ", ".join(f"'{s}'" for s in AWAITING_WORK)
 OPEN: Final = (*AWAITING_WORK, "completion_reported")
 """Statuses of records whose deadline still matters (not completed, not closed)."""
 OPEN_SQL = ", ".join(f"'{s}'" for s in OPEN)
+log = logging.getLogger(__name__)
 PROVISIONAL_DOC = '%"deadline_provisional":true%'
 """How the items projection's document (compact JSON) marks a provisional deadline."""
 
@@ -64,6 +68,23 @@ class EngineReport:
     """Of the urges and escalations, those judged on the provisional calendar."""
     recomputed: int = 0
     """Provisional deadlines counted again because their year's notice was published."""
+
+
+def deadline_run_done(report: EngineReport, office: str | None) -> None:
+    """Count a run and its actions (``ducha_deadline_*``) and log what it did."""
+    done = {action: getattr(report, action) for action in DEADLINE_ACTIONS}
+    c = counters()
+    c.deadline_runs.labels("ok").inc()
+    for action, n in done.items():
+        c.deadline_actions.labels(action).inc(n)
+    c.deadline_last_run.set(time.time())
+    log.info(
+        "deadline run on %s%s: checked %d, urged %d, escalated %d (%d provisional), recomputed %d",
+        report.on,
+        f" for {office}" if office else "",
+        *(done[a] for a in ("checked", "urged", "escalated", "provisional", "recomputed")),
+        extra={"event": "deadline_run", "on": report.on.isoformat(), "only": office, **done},
+    )
 
 
 @dataclass
@@ -108,6 +129,7 @@ class DeadlineEngine:
         for code in codes:
             report.recomputed += len(self._recount(code, self._provisional_rows(code)))
             self._run_office(acting, code, day, report)
+        deadline_run_done(report, office)
         return report
 
     # -- a year's holiday notice ----------------------------------------------------------

@@ -1,6 +1,6 @@
 """Commands and queries on supervision items and tasks, each in its own office's store.
-May import: the standard library, eventsourcing, ``domain`` (assignment, cases, circulars,
-errors, items, tasks, values) and ``services`` (clock, errors, registry, stores, views).
+May import: the standard library, eventsourcing, ``domain`` (assignment, cases, circulars, errors,
+items, tasks, values) and ``services`` (clock, errors, metrics, registry, stores, views).
 
 Every command is: load, one domain call, save. A save that loses a race, or a caller's
 ``expected_version`` that is stale, raises ``ConflictError``: nothing is overwritten. A command
@@ -31,6 +31,7 @@ from domain.tasks import Task
 from domain.values import Actor, WorkingCalendar, business_date
 from services.clock import Clock
 from services.errors import ConflictError, NotFoundError, OfficeRetiredError
+from services.metrics import commands_recorded
 from services.registry import OfficeRegistry
 from services.stores import Backend, TenantStore
 from services.views import CaseView, EventView, case_view, plain
@@ -150,8 +151,7 @@ class SupervisionService:
         """Create ``office``'s task from a parent's ``Assigned`` event; a repeat is a no-op.
 
         The cross-tenant process manager calls this for each office the event names. An
-        office retired meanwhile receives nothing (``OfficeRetiredError``).
-        """
+        office retired meanwhile receives nothing (``OfficeRetiredError``)."""
         store = self._store(office)
         task_id = Task.create_id(parent_office, parent_id, office)
         if task_id in store.repository:
@@ -343,8 +343,8 @@ class SupervisionService:
         return found
 
     def _save(self, store: TenantStore, aggregate: Aggregate) -> None:
-        try:
-            store.save(aggregate)
+        try:  # every command passes here once: counted by its events (``services.metrics``)
+            commands_recorded(r.domain_event for r in store.save(aggregate))
         except IntegrityError:
             raise ConflictError(
                 f"'{aggregate.id}' in office '{store.tenant}' was changed by someone else "

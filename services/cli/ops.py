@@ -1,11 +1,12 @@
 """Operating commands: the demo, serving, the deadline engine, the Kafka relay and
 workers, and the cross-office process manager's skipped relays.
 May import: the standard library, click, ``services.cli`` (common) and ``services`` (users,
-views).
+views; logs and metrics, and the server and Kafka modules, when their command runs).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -16,6 +17,8 @@ import click
 from services.cli.common import DATE, Context, emit_json, json_option, office_option, pass_ctx
 from services.users import UserDirectory
 from services.views import plain
+
+log = logging.getLogger("ducha")
 
 
 # -- demo and run ------------------------------------------------------------------------
@@ -51,7 +54,7 @@ def run_command(c: Context, host: str, port: int) -> None:
         f"try: curl -H 'Authorization: Bearer {tokens[1]['token']}' "
         f"http://{host}:{port}/api/v1/offices/state-council/items"
     )
-    serve(c, host, port, workers=1)
+    serve(c, host, port, workers=1, log_format="text")
 
 
 def demo_tokens_file(c: Context) -> Path:
@@ -71,18 +74,74 @@ def demo_tokens_file(c: Context) -> Path:
 @click.option("--threads", default=8, type=click.IntRange(1, 256), show_default=True)
 @pass_ctx
 def serve_command(c: Context, host: str, port: int, workers: int, threads: int) -> None:
-    """Serve the HTTP API (/api/v1, docs at /api/v1/docs) under gunicorn."""
+    """Serve the HTTP API (/api/v1, docs at /api/v1/docs) under gunicorn.
+
+    Logs one JSON line per request on stderr (DUCHA_LOG_FORMAT=text for plain lines);
+    Prometheus metrics at /metrics for an admin's bearer token (all workers summed)."""
     serve(c, host, port, workers, threads)
 
 
-def serve(c: Context, host: str, port: int, workers: int, threads: int = 8) -> None:
+def serve(
+    c: Context, host: str, port: int, workers: int, threads: int = 8, log_format: str = "json"
+) -> None:
     from services.http.proxy import trusted_proxies
     from services.http.server import run_server
 
     trusted_proxies()  # a bad setting is said here, not by every worker failing to boot
+    logs(log_format)
     c.close()  # each worker builds its own platform
-    click.echo(f"serving on http://{host}:{port}/api/v1 (docs: http://{host}:{port}/api/v1/docs)")
+    log.info(
+        "serving on http://%s:%d/api/v1 (docs: /api/v1/docs, metrics: /metrics)",
+        host,
+        port,
+        extra={"workers": workers, "threads": threads},
+    )
     run_server(c.settings, host, port, workers, threads)
+
+
+def logs(default: str | None) -> None:
+    """Log in ``DUCHA_LOG_FORMAT`` (else ``default``; None: leave logging as it is unless the
+    setting asks). A wrong setting is one line, exit 1."""
+    import os
+
+    from services.logs import FORMAT_ENV, configure_logging
+
+    if default is None and not os.environ.get(FORMAT_ENV):
+        return
+    try:
+        configure_logging(default or "text")
+    except ValueError as e:
+        raise click.ClickException(str(e)) from None
+
+
+def metrics_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    f = click.option(
+        "--metrics-host",
+        envvar="DUCHA_METRICS_HOST",
+        default="127.0.0.1",
+        show_default=True,
+        help="Address for --metrics-port (0.0.0.0: every interface; no authentication).",
+    )(f)
+    return click.option(
+        "--metrics-port",
+        envvar="DUCHA_METRICS_PORT",
+        type=click.IntRange(1, 65535),
+        help="Serve Prometheus metrics on this port at /metrics (env DUCHA_METRICS_PORT).",
+    )(f)
+
+
+def metrics_server(port: int | None, host: str) -> Any:
+    """The process's metrics on ``host:port`` (None: no server); a busy port is one line."""
+    if port is None:
+        return None
+    from services.metrics import start_metrics_server
+
+    try:
+        server = start_metrics_server(port, host)
+    except OSError as e:
+        raise click.ClickException(f"cannot serve metrics on {host}:{port}: {e}") from None
+    log.info("metrics on http://%s:%d/metrics", host, port)
+    return server
 
 
 @click.group("deadlines")
@@ -97,6 +156,7 @@ def deadlines() -> None:
 @pass_ctx
 def deadlines_run(c: Context, day: date | None, office: str | None, as_json: bool) -> None:
     """Urge records with ≤ 3 working days left; escalate overdue ones to the assigning office."""
+    logs(None)  # a person reads the line below; a scheduler sets DUCHA_LOG_FORMAT=json
     if office:
         c.platform.registry.get(office)
     report = c.platform.deadlines.run(day, office)
@@ -152,21 +212,35 @@ def stop_on_sigterm(stopped: Any) -> None:
     help="Seconds between looks at every office's last event (PostgreSQL tells the relay "
     "which offices commit; the look catches what it missed). SQLite: every 0.2 s.",
 )
+@metrics_options
 @pass_ctx
-def relay_run(c: Context, bootstrap: str, topic: str, once: bool, safety_poll: float) -> None:
+def relay_run(
+    c: Context,
+    bootstrap: str,
+    topic: str,
+    once: bool,
+    safety_poll: float,
+    metrics_port: int | None,
+    metrics_host: str,
+) -> None:
     """Publish every office's events to Kafka (key = office), from each office's checkpoint.
 
     A checkpoint moves only after the broker acknowledges; on failure the relay backs off and
     retries from the checkpoints (it never skips). New offices are picked up as they come.
+    Logs JSON lines on stderr (DUCHA_LOG_FORMAT=text for plain ones).
     """
     from services.kafka.relay import KafkaRelay
     from services.kafka.settings import KafkaSettings
 
+    logs("json")
     relay = KafkaRelay(c.platform, KafkaSettings(bootstrap, topic))
     stop_on_sigterm(relay.stopped)
-    click.echo(f"relay: publishing to {topic} on {bootstrap}", err=True)
+    server = metrics_server(metrics_port, metrics_host)
+    log.info("relay: publishing to %s on %s", topic, bootstrap)
     total = relay.run(once=once, safety_poll=safety_poll)
-    click.echo(f"relay: published {total} events", err=True)
+    log.info("relay: published %d events", total, extra={"published": total})
+    if server is not None:
+        server.shutdown()
 
 
 @click.group("worker")
@@ -196,6 +270,7 @@ def worker_group() -> None:
     show_default=True,
     help="Also run the daily deadline pass (one place is enough: the HTTP server runs it too).",
 )
+@metrics_options
 @pass_ctx
 def worker_run(
     c: Context,
@@ -206,14 +281,18 @@ def worker_run(
     fetch_max_wait_ms: int,
     health_file: Path | None,
     deadlines: bool,
+    metrics_port: int | None,
+    metrics_host: str,
 ) -> None:
     """Consume the topic in GROUP and apply each office's events (deduped by notification id;
-    gaps filled from the office's store). Stops cleanly on SIGTERM."""
+    gaps filled from the office's store). Stops cleanly on SIGTERM. Logs JSON lines on
+    stderr (DUCHA_LOG_FORMAT=text for plain ones)."""
     from services.follower import Follower
     from services.http.server import DeadlineDaily
     from services.kafka.settings import KafkaSettings
     from services.kafka.worker import Worker
 
+    logs("json")
     platform = c.platform
     platform.supervision.listeners.clear()  # effects in other offices come back via Kafka
     worker = Worker(
@@ -229,10 +308,19 @@ def worker_run(
     daily = DeadlineDaily(platform)
     if deadlines:
         daily.start()
-    click.echo(f"worker {group}: consuming {topic} on {bootstrap}", err=True)
+    server = metrics_server(metrics_port, metrics_host)
+    log.info("worker %s: consuming %s on %s", group, topic, bootstrap)
     worker.run()
     daily.stopped.set()
-    click.echo(f"worker {group}: applied {worker.applied} of {worker.received} received", err=True)
+    log.info(
+        "worker %s: applied %d of %d received",
+        group,
+        worker.applied,
+        worker.received,
+        extra={"applied": worker.applied, "received": worker.received},
+    )
+    if server is not None:
+        server.shutdown()
 
 
 @click.group("liaison")

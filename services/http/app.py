@@ -5,7 +5,8 @@ flask-smorest, werkzeug, ``swagger_ui_bundle``, ``services.bootstrap`` (the plat
 The factory wires one platform into one app: configuration, the OpenAPI document and its
 offline docs page, error handling (``errors.from_exception``: one JSON shape, never a stack
 trace), the checks every request passes first (``guard``: input no store could hold;
-``idempotency``: keys and their leases), and the blueprints, one per area: ``offices``,
+``idempotency``: keys and their leases), ``/metrics`` and the request log (``metrics``), and
+the blueprints, one per area: ``offices``,
 ``items``, ``readside``, ``public``. The views live there and only translate. The people's
 screens (``services.web``) join the same app.
 """
@@ -34,6 +35,7 @@ from services.http.idempotency import (
     fingerprint,
 )
 from services.http.items import items
+from services.http.metrics import observe
 from services.http.offices import offices
 from services.http.proxy import behind_proxies, trusted_proxies
 from services.http.public import health, public
@@ -85,7 +87,8 @@ def create_app(platform: Platform, users: UserDirectory | None = None) -> Flask:
     app.register_error_handler(Exception, from_exception)
     app.register_error_handler(HTTPException, from_exception)
     app.add_url_rule(f"{BASE}/docs/assets/<path:name>", view_func=swagger_assets)
-    app.before_request(refuse_unstorable_input)  # first of all
+    observe(app)  # /metrics; each request's id, count, time and log line: first and last
+    app.before_request(refuse_unstorable_input)  # first after observe
     app.before_request(replay_if_repeated)
     app.after_request(remember_response)
     app.teardown_request(free_key)

@@ -11,7 +11,7 @@ granted their office's subtree: its items, histories and audit trails. Anything 
 
 from __future__ import annotations
 
-from flask import request
+from flask import g, request
 
 from domain.policy import AUDIT_READERS, may
 from services.errors import NotFoundError
@@ -28,6 +28,7 @@ def authenticate(users: UserDirectory) -> UserView:
     user = users.authenticate(token.strip())
     if user is None:
         raise ApiError(401, "the token is not valid (unknown or revoked)")
+    g.caller = user  # for the request's log line
     return user
 
 

@@ -1,6 +1,7 @@
 """``ducha serve``: gunicorn in-process, one platform per worker (built after the fork). May import:
 gunicorn, Flask, the domain's values, ``services.bootstrap`` (the platform),
-``services.follower`` and ``services.http.app`` / ``common`` / ``unmigrated``.
+``services.follower``, ``services.logs`` and ``services.metrics`` (the format of gunicorn's
+lines; the workers' shared counters) and ``services.http.app`` / ``common`` / ``unmigrated``.
 
 Each worker also runs the deadline engine once a day (DeadlineDaily): its events are
 idempotent per (record, deadline, level), so workers running it alike record it once.
@@ -9,10 +10,10 @@ idempotent per (record, deadline, level), so workers running it alike record it 
 from __future__ import annotations
 
 import logging
-import re
+import os
 import threading
+from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
 
 from flask import Flask
 from gunicorn.app.base import BaseApplication
@@ -23,6 +24,8 @@ from services.follower import Follower
 from services.http.app import create_app
 from services.http.common import MAX_BODY_BYTES
 from services.http.unmigrated import when_available
+from services.logs import current_formatter
+from services.metrics import counters, process_exited, stop_multiprocess, use_multiprocess
 
 log = logging.getLogger(__name__)
 
@@ -52,30 +55,21 @@ def app_for(settings: Settings) -> Flask:
     return create_app(platform)
 
 
-SECRET_PARAMETER = re.compile(r"token|key|secret|pass|auth|session", re.IGNORECASE)
 REQUEST_TIMEOUT_SECONDS = 30
 """gunicorn's worker timeout; idempotency claims outlive it (``idempotency.LEASE_SECONDS``)."""
 
 
-def redacted_query(query: str) -> str:
-    """The query string with the value of anything that looks like a credential hidden."""
-    pairs = parse_qsl(query, keep_blank_values=True)
-    return urlencode([(k, "[redacted]" if SECRET_PARAMETER.search(k) else v) for k, v in pairs])
+class DuchaLogger(Logger):  # type: ignore[misc]
+    """gunicorn's own lines (starting, a worker's timeout) in the format of every other line
+    (``services.logs``). Its access log is off: the app logs each request itself, with its id,
+    user and latency, and its query string redacted (``services.http.metrics``)."""
 
-
-class RedactingLogger(Logger):  # type: ignore[misc]
-    """The access log without credentials that a client put in a query string (the API never
-    takes them there, but a careless client may send them anyway)."""
-
-    def atoms(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> Any:
-        atoms = super().atoms(resp, req, environ, request_time)
-        query = environ.get("QUERY_STRING") or ""
-        if query:
-            safe = redacted_query(query)
-            path = environ.get("RAW_URI", "").split("?", 1)[0]
-            atoms["q"] = safe
-            atoms["r"] = f"{environ['REQUEST_METHOD']} {path}?{safe} {environ['SERVER_PROTOCOL']}"
-        return atoms
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        found = current_formatter()
+        if found is not None:
+            for handler in self.error_log.handlers:
+                handler.setFormatter(found)
 
 
 def close_after_an_oversized_body(worker: Any, req: Any) -> None:
@@ -88,7 +82,26 @@ def close_after_an_oversized_body(worker: Any, req: Any) -> None:
             req.must_close = True
 
 
+def worker_exited(server: Any, worker: Any) -> None:
+    """gunicorn's ``child_exit`` hook: a dead worker's live gauges are dropped."""
+    process_exited(worker.pid)
+
+
 def run_server(settings: Settings, host: str, port: int, workers: int, threads: int) -> None:
+    """Serve until stopped. The workers' counters are summed through files in one directory
+    (``DUCHA_METRICS_DIR``, else a temporary one removed at exit): ``/metrics`` answers the
+    same whichever worker takes the scrape."""
+    given = os.environ.get("DUCHA_METRICS_DIR")
+    directory = use_multiprocess(Path(given) if given else None)
+    master = os.getpid()
+    try:
+        serve_forever(settings, host, port, workers, threads)
+    finally:
+        if os.getpid() == master:  # a worker leaves through here too, as it exits
+            stop_multiprocess(directory, remove=not given)
+
+
+def serve_forever(settings: Settings, host: str, port: int, workers: int, threads: int) -> None:
     Server(
         settings,
         {
@@ -96,8 +109,9 @@ def run_server(settings: Settings, host: str, port: int, workers: int, threads: 
             "workers": workers,
             "threads": threads,
             "worker_class": "gthread",
-            "accesslog": "-",
-            "logger_class": RedactingLogger,
+            "accesslog": None,
+            "logger_class": DuchaLogger,
+            "child_exit": worker_exited,
             "pre_request": close_after_an_oversized_body,
             "timeout": REQUEST_TIMEOUT_SECONDS,
             "graceful_timeout": 10,
@@ -126,5 +140,6 @@ class DeadlineDaily(threading.Thread):
                     self.platform.deadlines.run(today)
                     self.last_run = today
                 except Exception:
+                    counters().deadline_runs.labels("failed").inc()
                     log.exception("the daily deadline run failed; retrying later")
             self.stopped.wait(self.check_every)

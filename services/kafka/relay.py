@@ -1,6 +1,6 @@
 """Kafka as transport between the offices' stores and the consumers (DESIGN §3). May import:
 kafka-python, ``services.bootstrap`` (the platform's stores and read store), ``services.stores``
-(signals) and ``services.kafka``'s envelope and settings.
+(signals), ``services.metrics`` (its counters) and ``services.kafka``'s envelope and settings.
 
 * ``KafkaRelay`` (``ducha relay run``) reads every office's notification log from its
   checkpoint and publishes each event to one topic, key = office code (an office's events stay
@@ -28,6 +28,7 @@ from typing import Any
 from services.bootstrap import Platform
 from services.kafka.envelope import RELAY_CONSUMER, encode, envelope
 from services.kafka.settings import KafkaSettings, ensure_topic
+from services.metrics import counters
 from services.stores import PLATFORM, Signals
 
 log = logging.getLogger(__name__)
@@ -118,6 +119,7 @@ class KafkaRelay:
             with read.transaction() as tx:  # only now: acknowledged
                 tx.set_position(RELAY_CONSUMER, office, batch[-1].id)
             published += len(batch)
+            counters().relay_published.inc(len(batch))
         return published
 
     def publish_named(self, offices: set[str]) -> int:
@@ -149,6 +151,7 @@ class KafkaRelay:
                 backoff = 0.5
                 total += self._follow(signals, idle, safety_poll)
             except Exception as e:
+                counters().relay_failures.inc()
                 log.warning("relay: %s; retrying from the checkpoints in %.1fs", e, backoff)
                 self.close()
                 self.stopped.wait(backoff)
@@ -181,6 +184,7 @@ class KafkaRelay:
                 if not published:
                     break
             except Exception as e:
+                counters().relay_failures.inc()
                 log.warning("relay: %s; retrying from the checkpoints in %.1fs", e, backoff)
                 self.close()
                 if backoff >= max_backoff:

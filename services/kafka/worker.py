@@ -2,7 +2,8 @@
 ``Runner`` of the embedded pump (dedupe by office and notification id; a poison event is
 dead-lettered there; infrastructure failures restart the consumer uncommitted). May import:
 kafka-python, ``eventsourcing.persistence``, ``projections.runner`` (the ``Runner``),
-``services.errors`` and ``services.kafka``'s envelope and settings.
+``services.errors``, ``services.metrics`` (its counters) and ``services.kafka``'s envelope and
+settings.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from projections.runner import Runner
 from services.errors import StoreUnavailableError
 from services.kafka.envelope import EnvelopeError, decode
 from services.kafka.settings import KafkaSettings, ensure_topic
+from services.metrics import counters
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +99,7 @@ class Worker:
         office with no store here are logged and dropped (the store is the truth: there is
         nothing they could be applied from)."""
         by_office: dict[str, list[Notification]] = {}
+        received_before = self.received
         for value in values:
             self.received += 1
             try:
@@ -105,6 +108,8 @@ class Worker:
                 log.error("worker: skipping a message that is not ours: %s", e)
                 continue
             by_office.setdefault(office, []).append(notification)
+        c = counters()
+        c.worker_received.labels(self.group).inc(self.received - received_before)
         applied = 0
         for office, notifications in by_office.items():
             notifications.sort(key=lambda n: n.id)
@@ -113,6 +118,7 @@ class Worker:
             except StoreUnavailableError as e:
                 log.error("worker: dropping %d messages: %s", len(notifications), e)
         self.applied += applied
+        c.worker_applied.labels(self.group).inc(applied)
         return applied
 
     def report(self, consumer: Any, every: float = 1.0) -> None:
@@ -154,6 +160,7 @@ class Worker:
                 consumer = self.consumer()
                 while not self.stopped.is_set() and not (until and until()):
                     polled = consumer.poll(timeout_ms=200)
+                    counters().worker_polled.labels(self.group).set(time.time())
                     self.report(consumer)
                     if not polled:
                         continue
@@ -165,6 +172,7 @@ class Worker:
                     # message delivered again is deduped), and the next poll goes out at once
                     consumer.commit_async(callback=committed)
             except Exception as e:  # supervise: reconnect rather than die
+                counters().worker_failures.labels(self.group).inc()
                 log.warning("worker: %s; starting again in %.1fs", e, backoff)
                 self.stopped.wait(backoff)
                 backoff = min(backoff * 2, max_backoff)
