@@ -6,7 +6,8 @@ The factory wires one platform into one app: configuration, the OpenAPI document
 offline docs page, error handling (``errors.from_exception``: one JSON shape, never a stack
 trace), the checks every request passes first (``guard``: input no store could hold;
 ``idempotency``: keys and their leases), and the blueprints, one per area: ``offices``,
-``items``, ``readside``, ``public``. The views live there and only translate. The people's
+``items``, ``readside``, ``public``, and (outside the OpenAPI document: C2SP's formats)
+``log``. The views live there and only translate. The people's
 screens (``services.web``) join the same app.
 """
 
@@ -34,6 +35,7 @@ from services.http.idempotency import (
     fingerprint,
 )
 from services.http.items import items
+from services.http.log import log_routes
 from services.http.offices import offices
 from services.http.public import health, public
 from services.http.readside import reads
@@ -89,6 +91,7 @@ def create_app(platform: Platform, users: UserDirectory | None = None) -> Flask:
     app.teardown_request(free_key)
     for blueprint in (health, public, offices, items, reads, admin):
         api.register_blueprint(blueprint)
+    app.register_blueprint(log_routes)  # the ledger's own formats, outside the OpenAPI document
     init_web(app, context_of(app))
     return app
 
