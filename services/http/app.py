@@ -35,7 +35,7 @@ from services.http.idempotency import (
     fingerprint,
 )
 from services.http.items import items
-from services.http.log import log_routes
+from services.http.log import keep_witness_body, log_routes
 from services.http.offices import offices
 from services.http.public import health, public
 from services.http.readside import reads
@@ -85,6 +85,7 @@ def create_app(platform: Platform, users: UserDirectory | None = None) -> Flask:
     app.register_error_handler(Exception, from_exception)
     app.register_error_handler(HTTPException, from_exception)
     app.add_url_rule(f"{BASE}/docs/assets/<path:name>", view_func=swagger_assets)
+    app.before_request(keep_witness_body)  # before the guard could parse it as a form
     app.before_request(refuse_unstorable_input)  # first of all
     app.before_request(replay_if_repeated)
     app.after_request(remember_response)

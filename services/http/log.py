@@ -165,6 +165,13 @@ def size_arg(name: str) -> int:
 
 
 # -- the witnesses (C2SP tlog-witness) -------------------------------------------------------
+def keep_witness_body() -> None:
+    """Read an ``add-checkpoint`` body before anything else looks at the request: the spec
+    names no content type, and a client's default (a form's) would have it parsed and lost."""
+    if request.method == "POST" and request.path.startswith("/witness/"):
+        request.get_data(cache=True)
+
+
 @log_routes.route("/witness/office/<office>/add-checkpoint", methods=["POST"])
 def office_add_checkpoint(office: str) -> Response:
     """An office's witness (key ``ducha-witness/<office>``) asked to cosign a child's log."""
