@@ -24,6 +24,7 @@ are named.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import partial
 from typing import Final
 
@@ -36,7 +37,7 @@ from services.registry import OfficeRegistry
 from services.stores import Backend
 from services.supervision import SupervisionService
 from services.tlog.checkpoint import Checkpoint
-from services.tlog.cosignature import CosignatureVerifier
+from services.tlog.cosignature import CosignatureVerifier, timestamp_of
 from services.tlog.merkle import consistency_proof, leaf_hash
 from services.tlog.note import Ed25519Verifier, Note
 from services.tlog.tiles import HEIGHT, WIDTH, Tile, entry_bundle, split_hashes
@@ -46,6 +47,7 @@ from services.tlog_proofs import Ledger, LedgerError
 from services.tlog_public_witness import PUBLIC_WITNESS
 
 MAX_SIZE: Final = 2**63 - 1
+COSIGNATURE_BYTES: Final = 8 + 64
 
 
 class SizeError(ValueError):
@@ -68,6 +70,7 @@ class Badge:
     cosigners: tuple[str, ...] = field(default_factory=tuple)
     public: bool = False
     message: str = ""
+    since: datetime | None = None
 
 
 class LogServing:
@@ -204,22 +207,39 @@ class LogServing:
     def badge(self, office: str, record_id: str, version: int | None = None) -> Badge:
         """What the item page says of the record's latest event (or the one at ``version``)."""
         position = self._position(office, record_id, version)
-        note = self.checkpoints.latest(office)
+        note, since = self._latest(office)
         if position is None or note is None:
-            return Badge("pending", position or 0)
+            return Badge("pending", position or 0, since=since)
         size = Checkpoint.parse(Note.parse(note).text).size
         if size < position:
-            return Badge("pending", position)
+            return Badge("pending", position, since=since)
         try:
             bundle = self.proofs.prove(office, position)
         except LedgerError as e:
-            return Badge("failed", position, message=str(e))
+            return Badge("failed", position, message=str(e), since=since)
         verdict = verify_bundle(bundle, self.policy(office))
         if not verdict.ok:
-            return Badge("failed", position, message=verdict.message)
+            return Badge("failed", position, message=verdict.message, since=since)
         cosigners = tuple(dict.fromkeys(w.split("#")[0] for w in verdict.witnesses))
         offices = tuple(c for c in cosigners if c != PUBLIC_WITNESS)
-        return Badge("verified", position, verdict.size, offices, PUBLIC_WITNESS in cosigners)
+        public = PUBLIC_WITNESS in cosigners
+        return Badge("verified", position, verdict.size, offices, public, since=since)
+
+    def _latest(self, office: str) -> tuple[bytes | None, datetime | None]:
+        """The office's last checkpoint note, and when it last changed: when it was made or
+        when a witness last cosigned it, whichever came last."""
+        rows = self.read.all(
+            "SELECT note, made_at FROM tlog_checkpoints WHERE office = ? ORDER BY seq DESC LIMIT 1",
+            (office,),
+        )
+        if not rows:
+            return None, None
+        note = bytes(rows[0]["note"])
+        times = [datetime.fromisoformat(rows[0]["made_at"])]
+        for signature in Note.parse(note).signatures:
+            if len(signature.signature) == COSIGNATURE_BYTES:
+                times.append(datetime.fromtimestamp(timestamp_of(signature), UTC))
+        return note, max(times)
 
     def _position(self, office: str, record_id: str, version: int | None) -> int | None:
         """The notification id of the record's event (the audit trail's position)."""
