@@ -170,7 +170,7 @@ class LogServing:
         if witness is not None:
             self.registry.get(witness)
         try:
-            request = Request.parse(body)
+            request = _log_signed(Request.parse(body))
         except RequestError as e:
             return _text(400, str(e))
         logs = self.checkpoints.follows(witness)
@@ -277,6 +277,16 @@ class LogServing:
 
 def _witness_name(witness: str | None) -> str:
     return PUBLIC_WITNESS if witness is None else witness_name(witness)
+
+
+def _log_signed(request: Request) -> Request:
+    """The request with its note's other signatures (cosignatures it already gathered) left
+    out: the witness verifies and keeps the log's own, and adds its one cosignature."""
+    note = Note.parse(request.note)
+    own = tuple(s for s in note.signatures if s.name == request.checkpoint.origin)
+    if not own or len(own) == len(note.signatures):
+        return request
+    return Request.make(request.old_size, request.proof, Note(note.text, own).encode())
 
 
 def _text(status: int, reason: str) -> Answer:

@@ -19,6 +19,7 @@ from services.tlog.merkle import MemoryTree, leaf_hash, verify_consistency
 from services.tlog.note import Ed25519Verifier, Note, open_note
 from services.tlog.tiles import parse_entry_bundle, split_hashes
 from services.tlog.verify import Policy, verify_bundle
+from services.tlog.witness import origin_hash
 from tests.http.conftest import Api, make_api
 from tests.scenario import new_item, person
 
@@ -207,5 +208,21 @@ def test_the_witness_refuses_a_body_that_is_not_a_request(api: Api) -> None:
     assert unknown.status_code == 404
 
 
-def note_size(note: bytes) -> int:
-    return Checkpoint.parse(Note.parse(note).text).size
+def test_a_checkpoint_resubmitted_with_its_cosignatures_is_cosigned_once(api: Api) -> None:
+    """A log may send what it serves (its note with the cosignatures gathered so far): the
+    witness keeps the log's signature and its own one new cosignature, never two of its own."""
+    populate(api, 2)
+    api.platform.ledger.checkpoints.checkpoint(OFFICE)
+    served = get(api.client, f"/log/{OFFICE}/checkpoint").data
+    size = Checkpoint.parse(Note.parse(served).text).size
+    body = f"old {size}\n\n".encode() + served
+    response = api.client.post("/witness/office/state-council/add-checkpoint", data=body)
+    assert response.status_code == 200, response.data
+    hashed = origin_hash(f"ducha/{OFFICE}")
+    kept = get(api.client, f"/witness/office/state-council/{hashed}/checkpoint").data
+    names = [s.name for s in Note.parse(kept).signatures]
+    assert names == [f"ducha/{OFFICE}", "ducha-witness/state-council"]
+    registry = api.platform.registry
+    log_key = Ed25519Verifier.from_vkey(registry.log_keys(OFFICE, "log")[-1].vkey)
+    witness = CosignatureVerifier.from_vkey(registry.log_keys("state-council", "witness")[-1].vkey)
+    assert open_note(kept, [log_key, witness]).signed_by(witness)
