@@ -16,10 +16,11 @@ from services.bootstrap import Settings
 from services.tlog.checkpoint import Checkpoint
 from services.tlog.cosignature import CosignatureVerifier
 from services.tlog.merkle import MemoryTree, leaf_hash, verify_consistency
-from services.tlog.note import Ed25519Verifier, Note, open_note
+from services.tlog.note import Ed25519Verifier, Note, Signature, open_note
 from services.tlog.tiles import parse_entry_bundle, split_hashes
 from services.tlog.verify import Policy, verify_bundle
 from services.tlog.witness import origin_hash
+from services.tlog_serving import Badge, LogServing
 from tests.http.conftest import Api, make_api
 from tests.scenario import new_item, person
 
@@ -226,3 +227,42 @@ def test_a_checkpoint_resubmitted_with_its_cosignatures_is_cosigned_once(api: Ap
     log_key = Ed25519Verifier.from_vkey(registry.log_keys(OFFICE, "log")[-1].vkey)
     witness = CosignatureVerifier.from_vkey(registry.log_keys("state-council", "witness")[-1].vkey)
     assert open_note(kept, [log_key, witness]).signed_by(witness)
+
+
+def test_the_badge_names_the_checkpoint_and_the_witnesses_whose_cosignatures_verify(
+    api: Api,
+) -> None:
+    """What the item pages show, on both backends (the screens' tests run on SQLite)."""
+    p = api.platform
+    serving = LogServing(p.ledger, p.read, p.registry, p.backend, p.supervision)
+    (record,) = populate(api, 1)
+    assert serving.badge(OFFICE, record) == Badge("pending", 2)
+    p.ledger.checkpoints.checkpoint(OFFICE)
+    badge = serving.badge(OFFICE, record)
+    assert (badge.state, badge.notification_id, badge.size) == ("verified", 2, 2)
+    assert badge.cosigners == ("state-council",) and not badge.public
+    assert serving.badge(OFFICE, record, version=1).notification_id == 1
+    p.supervision.act(person(OFFICE, "supervisor"), OFFICE, record, "publish", summary="摘要")
+    assert serving.badge(OFFICE, record).state == "pending"  # the Published event: not yet
+    p.ledger.checkpoints.checkpoint(OFFICE)
+    badge = serving.badge(OFFICE, record)
+    assert (badge.state, badge.size, badge.public) == ("verified", 3, True)
+    assert badge.since is not None
+    # the badge trusts keys, not names: a forged line under the superior's name and key id
+    # makes the note fail, and the page says so instead of "verified"
+    row = p.read.all(
+        "SELECT size, note FROM tlog_checkpoints WHERE office = ? AND size = 3", (OFFICE,)
+    )
+    note = Note.parse(bytes(row[0]["note"]))
+    forged = [
+        Signature(s.name, s.key_id, bytes(len(s.signature))) if "state-council" in s.name else s
+        for s in note.signatures
+    ]
+    with p.read.transaction() as tx:
+        tx.execute(
+            "UPDATE tlog_checkpoints SET note = ? WHERE office = ? AND size = 3",
+            (Note(note.text, tuple(forged)).encode(), OFFICE),
+        )
+    failed = serving.badge(OFFICE, record)
+    assert failed.state == "failed" and "does not verify" in failed.message
+    assert serving.badge("baiyin", record).state == "pending"  # no such record there
