@@ -1,7 +1,8 @@
-"""Checkpoints of each office's Merkle log, and the superior office as their witness, within
-the platform. May import: the standard library, ``projections.tlog`` and
-``projections.readstore`` (the stored tiles and the read store), ``services`` (clock, errors,
-registry, ledger_keys) and ``services.tlog``.
+"""Checkpoints of each office's Merkle log, and the superior office and the public site as their
+witnesses, within the platform. May import: the standard library, ``projections.tlog`` and
+``projections.readstore`` (the stored tiles and the read store; the items read model says which
+offices publish), ``services`` (clock, errors, registry, ledger_keys, tlog_public_witness) and
+``services.tlog``.
 
 **Checkpoints.** ``checkpoint(office)`` signs ``ducha/<office>``, the log's size and root (C2SP
 signed note) with the office's log key and stores it (``tlog_checkpoints``, one row per size),
@@ -19,6 +20,13 @@ still the one the decision read (compare-and-set, under a lock); the cosignature
 the child's stored checkpoint. A refusal keeps the state; one the log's own signature makes
 evidence of misbehaviour (a smaller tree, another root at the same size, an inconsistent
 proof) is an alert: a row in ``tlog_alerts`` and a log line at ERROR.
+
+**The public site** is a second witness (key ``public-witness``: ``tlog_public_witness``) for
+the offices that publish (a record published now, in the items read model): after the superior
+it decides on each of their checkpoints by the same rule, with its own state (its rows in
+``tlog_witness_states``, witness ``public-witness``) and its own alerts. ``submit`` is the one
+decision both witnesses (and the HTTP ``add-checkpoint`` route, for a log outside) go through;
+``follows`` names the logs each witness accepts.
 """
 
 from __future__ import annotations
@@ -27,6 +35,7 @@ import logging
 import threading
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
@@ -38,10 +47,12 @@ from services.clock import Clock
 from services.errors import ConflictError, NotFoundError
 from services.ledger_keys import KeyRing, witness_name
 from services.registry import OfficeRegistry
-from services.tlog.checkpoint import Checkpoint, origin_for
+from services.tlog.checkpoint import ORIGIN_PREFIX, Checkpoint, origin_for
+from services.tlog.cosignature import Cosigner
 from services.tlog.merkle import consistency_proof, root
 from services.tlog.note import Ed25519Verifier, Note, Signature, Verifier
-from services.tlog.witness import Request, WitnessState, add_checkpoint
+from services.tlog.witness import Answer, Request, WitnessState, add_checkpoint
+from services.tlog_public_witness import PUBLIC_WITNESS, PublicWitnessKey
 
 log = logging.getLogger("services.ledger")
 
@@ -127,6 +138,7 @@ class Checkpoints:
         self.every, self.seconds = every, seconds
         self._watch: dict[str, _Watch] = {}
         self._lock = threading.Lock()
+        self.public = PublicWitnessKey(keys.directory)
         read.ensure(DDL)
 
     # -- checkpoints ------------------------------------------------------------------
@@ -158,6 +170,8 @@ class Checkpoints:
         self._watch[office] = _Watch(size, time.monotonic())
         parent = self.registry.get(office).parent
         witnessed = self.witness(parent, office) if parent is not None else None
+        if self.publishes(office):  # the second witness, after the superior
+            self.witness_public(office)
         return self.latest(office) or note, witnessed
 
     def maybe_checkpoint(self, office: str) -> None:
@@ -215,26 +229,66 @@ class Checkpoints:
         """The parent, as witness, decides on the child's latest checkpoint."""
         if self.registry.get(child).parent != parent:
             raise NotFoundError(f"office '{parent}' is not the superior of '{child}'")
+        return self._witness(witness_name(parent), self.keys.cosigner(parent), child)
+
+    def witness_public(self, office: str) -> Witnessed:
+        """The public site, as witness, decides on the office's latest checkpoint."""
+        return self._witness(PUBLIC_WITNESS, self.public.cosigner(), office)
+
+    def _witness(self, name: str, cosigner: Cosigner, child: str) -> Witnessed:
         stored = self.latest(child)
         if stored is None:
             raise NotFoundError(f"office '{child}' has no checkpoint yet")
-        name, origin = witness_name(parent), origin_for(child)
-        state = self.state(name, origin)
-        request = self._request(child, stored, state)
-        logs: dict[str, list[Verifier]] = {origin: self.log_verifiers(child)}
+        origin = origin_for(child)
+        request = self._request(child, stored, self.state(name, origin))
+        return self.submit(name, cosigner, request, {origin: self.log_verifiers(child)})[0]
+
+    def submit(
+        self, name: str, cosigner: Cosigner, request: Request, logs: Mapping[str, list[Verifier]]
+    ) -> tuple[Witnessed, Answer]:
+        """One ``add-checkpoint`` decision of witness ``name`` (following ``logs``) against its
+        stored state: a cosigned state stored by compare-and-set (``ConflictError`` if it moved
+        meanwhile) and the cosignature merged into the office's stored checkpoint (if that is
+        the one cosigned); a refusal that is evidence of misbehaviour stored as an alert."""
+        origin = request.checkpoint.origin
+        state = self.state(name, origin) if origin in logs else None
         now = max(1, int(self.clock().timestamp()))
-        answer = add_checkpoint(request, state, logs, self.keys.cosigner(parent), now)
-        size = request.checkpoint.size
-        result = Witnessed(name, child, size, answer.status, answer.reason, answer.alert)
+        answer = add_checkpoint(request, state, logs, cosigner, now)
+        office, size = origin.removeprefix(ORIGIN_PREFIX), request.checkpoint.size
+        result = Witnessed(name, office, size, answer.status, answer.reason, answer.alert)
         if answer.state is not None:
             self._store_state(name, state, answer.state)
-            signature = Note.parse(answer.state.note).signatures[-1]
-            self._merge_cosignature(child, size, signature)
+            note = Note.parse(answer.state.note)
+            self._merge_cosignature(office, size, note.text, note.signatures[-1])
         elif answer.alert is not None:
             self._alert(result)
         else:
             log.warning("witness %s refused %s at size %d: %s", name, origin, size, answer.reason)
-        return result
+        return result, answer
+
+    def follows(self, witness: str | None) -> dict[str, list[Verifier]]:
+        """The logs a witness follows, with their keys: an office's witness (``witness``, an
+        office code), its active children's; the public site's (``None``), those of the
+        offices that publish."""
+        if witness is None:
+            rows = self.read.all("SELECT DISTINCT office FROM items WHERE published = 1")
+            codes = [str(r["office"]) for r in rows]
+        else:
+            codes = [child.code for child in self.registry.children(witness)]
+        return {origin_for(code): self.log_verifiers(code) for code in codes}
+
+    def public_policy_lines(self, office: str) -> list[str]:
+        """The policy's line for the public site's witness, if it cosigns the office."""
+        if not self.publishes(office):
+            return []
+        return [f"witness {PUBLIC_WITNESS} {self.public.vkey}  # the public site"]
+
+    def publishes(self, office: str) -> bool:
+        """Whether the office has a published record now (the public site then cosigns)."""
+        rows = self.read.all(
+            "SELECT 1 AS one FROM items WHERE office = ? AND published = 1 LIMIT 1", (office,)
+        )
+        return bool(rows)
 
     def log_verifiers(self, office: str) -> list[Verifier]:
         return [Ed25519Verifier.from_vkey(k.vkey) for k in self.registry.log_keys(office, "log")]
@@ -280,8 +334,9 @@ class Checkpoints:
                 (witness, new.origin, new.size, new.root, new.note, _now()),
             )
 
-    def _merge_cosignature(self, office: str, size: int, signature: Signature) -> None:
-        """Add a cosignature to the stored checkpoint, replacing an older one by the same key."""
+    def _merge_cosignature(self, office: str, size: int, text: str, signature: Signature) -> None:
+        """Add a cosignature to the stored checkpoint of that text, replacing an older one by
+        the same key."""
         with self.read.transaction() as tx:
             row = tx.one(
                 "SELECT note FROM tlog_checkpoints WHERE office = ? AND size = ?", (office, size)
@@ -289,6 +344,8 @@ class Checkpoints:
             if row is None:
                 return
             note = Note.parse(bytes(row["note"]))
+            if note.text != text:  # another root at that size: not the checkpoint cosigned
+                return
             kept = [
                 s
                 for s in note.signatures

@@ -141,6 +141,7 @@ class Proofs:
         for number, key in enumerate(witnesses, start=1):
             label = view.parent if number == len(witnesses) else f"{view.parent}#{number}"
             lines.append(f"witness {label} {key.vkey}  # {witness_name(str(view.parent))}")
+        lines.extend(self.checkpoints.public_policy_lines(office))  # the second witness
         lines.append(f"quorum {1 if witnesses else 0}")
         return "\n".join(lines) + "\n"
 

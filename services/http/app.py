@@ -6,8 +6,8 @@ The factory wires one platform into one app: configuration, the OpenAPI document
 offline docs page, error handling (``errors.from_exception``: one JSON shape, never a stack
 trace), the checks every request passes first (``guard``: input no store could hold;
 ``idempotency``: keys and their leases), ``/metrics`` and the request log (``metrics``), and
-the blueprints, one per area: ``offices``,
-``items``, ``readside``, ``public``. The views live there and only translate. The people's
+the blueprints, one per area: ``offices``, ``items``, ``readside``, ``public``, and (outside
+the OpenAPI document: C2SP's formats) ``log``. The views live there and only translate. The people's
 screens (``services.web``) join the same app.
 """
 
@@ -35,6 +35,7 @@ from services.http.idempotency import (
     fingerprint,
 )
 from services.http.items import items
+from services.http.log import keep_witness_body, log_routes
 from services.http.metrics import observe
 from services.http.offices import offices
 from services.http.proxy import behind_proxies, trusted_proxies
@@ -88,12 +89,14 @@ def create_app(platform: Platform, users: UserDirectory | None = None) -> Flask:
     app.register_error_handler(HTTPException, from_exception)
     app.add_url_rule(f"{BASE}/docs/assets/<path:name>", view_func=swagger_assets)
     observe(app)  # /metrics; each request's id, count, time and log line: first and last
-    app.before_request(refuse_unstorable_input)  # first after observe
+    app.before_request(keep_witness_body)  # before the guard could parse it as a form
+    app.before_request(refuse_unstorable_input)
     app.before_request(replay_if_repeated)
     app.after_request(remember_response)
     app.teardown_request(free_key)
     for blueprint in (health, public, offices, items, reads, admin):
         api.register_blueprint(blueprint)
+    app.register_blueprint(log_routes)  # the ledger's own formats, outside the OpenAPI document
     init_web(app, context_of(app))
     return app
 

@@ -41,6 +41,7 @@ from services.web import (  # noqa: F401  (their routes join the blueprint)
     report,
     statistics,
     tree,
+    verified,
 )
 from services.web.common import DEFAULT_LANGUAGE, LANGUAGES, WebContext, csrf, idle_timeout, web
 

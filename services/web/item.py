@@ -6,9 +6,11 @@ otherwise 404, as for a record that does not exist. The page shows the five elem
 light and working days left (the platform calendar), the assignees with the state of their
 tasks (the responsibility tree read model, as the API's ``/tree``), the record's timeline (its
 events, China time, who in words, from which office and channel), the records up and down the
-chain with a link where the person may read them, and the actions ``offers`` finds, each a
-small form (``actions``). May import: Flask, Flask-Babel, the domain's lights, the services,
-``services.http.common.find_node`` and ``services.web``.
+chain with a link where the person may read them, the verifiable ledger's badge for its latest
+event (``verified``: the checkpoint that covers it, who cosigned, the proof bundle's link), and
+the actions ``offers`` finds, each a small form (``actions``). May import: Flask,
+Flask-Babel, the domain's lights and policy, the services, ``services.http.common.find_node`` and
+``services.web``.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from flask import get_flashed_messages, request
 from flask_babel import lazy_gettext as _l
 
 from domain.lights import ENDED, light
+from domain.policy import AUDIT_READERS
 from domain.values import business_date
 from projections.queries import ReadModels
 from services.errors import NotFoundError
@@ -30,6 +33,7 @@ from services.users import UserView
 from services.views import CaseView, paginate
 from services.web.common import context, me, page, signed_in, web
 from services.web.offers import assignable, offers
+from services.web.verified import ledger_badge
 from services.web.wording import actor_name, event_summary
 
 if TYPE_CHECKING:
@@ -127,6 +131,7 @@ def render_past(user: UserView, office: str, item_id: str, until: datetime) -> A
         up=up_chain(user, record),
         timeline=timeline(office, item_id, until),
         offers=[],
+        proof=None,  # the badge speaks of the log now, not as it stood
         linked=LINKED,
         forms=FORMS,
         offices=[],
@@ -154,6 +159,7 @@ def render_item(
         up=up_chain(user, record),
         timeline=timeline(office, item_id),
         offers=offers(user, office, item_id),
+        proof=ledger_badge(office, item_id, linked=user.role in AUDIT_READERS),
         linked=LINKED,
         forms=FORMS,
         offices=assignable(user),

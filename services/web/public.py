@@ -4,8 +4,10 @@
 public summary) with GET filters by office, status and source kind, paginated;
 ``/public/items/<office>/<id>`` shows one with the timeline of its *published steps*
 (``projections.public.public_steps``: a few event types since it was last published, each with
-no text but a percent or a date); ``/public/feed.atom`` is an Atom 1.0 feed of those steps.
-Anything not published now answers "not found", the same for a record that never existed.
+no text but a percent or a date) and the verifiable ledger's badge for its latest published
+step (``verified``), whose proof bundle anyone may fetch; ``/public/feed.atom`` is an Atom
+1.0 feed of those steps. Anything not published now answers "not found", the same for a
+record that never existed.
 
 The pages never read the session (no cookie, no sign-in): they vary by address alone, the
 language too (``?lang=en``; Chinese otherwise), so every answer carries an ``ETag`` and a
@@ -44,6 +46,7 @@ from services.views import CaseView
 from services.web.common import context, web
 from services.web.names import STATUSES
 from services.web.register import SOURCE_NAMES
+from services.web.verified import ledger_badge
 from services.web.wording import EVENT_NAMES
 
 ATOM = "http://www.w3.org/2005/Atom"
@@ -291,11 +294,14 @@ def public_item(office: str, item_id: str) -> Any:
     item = published_item(office, item_id)
     if item is None:
         return missing()
-    etag = fingerprint("item", chosen_lang(), office, item.id, item.version, item.office_name)
+    proof = ledger_badge(office, item.id, item.steps[-1].version)
+    etag = fingerprint(
+        "item", chosen_lang(), office, item.id, item.version, item.office_name, proof.key
+    )
     return answer(
         etag,
-        item.modified_at,
-        lambda: render_template("public_item.html", item=item, **frame()),
+        max(item.modified_at, proof.since) if proof.since else item.modified_at,
+        lambda: render_template("public_item.html", item=item, proof=proof, **frame()),
         "text/html",
     )
 
