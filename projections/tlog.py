@@ -314,6 +314,7 @@ class TlogProjection(Projection[list[tuple[str, list[tuple[int, Pending]]]]]):
 
     name = NAME
     ddl = DDL
+    kept = ("tlog_subject_keys",)  # the leaves' commitments need the same keys again
 
     def prepare(self, batch: Batch) -> list[tuple[str, list[tuple[int, Pending]]]]:
         by_office: dict[str, list[tuple[int, Pending]]] = {}

@@ -53,17 +53,18 @@ def key_order(table: Table) -> str:
 
 
 class PostgresTx(Tx):
-    def __init__(self, conn: Connection[DictRow]) -> None:
+    def __init__(self, conn: Connection[DictRow], prefix: str = "") -> None:
         self.conn = conn
+        self.prefix = prefix  # the locks of a store beside the live one are its own
 
     def lock(self, key: str, within: str | None = None) -> None:
         if within is None:
-            self.conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (key,))
+            self.conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (self.prefix + key,))
         else:  # one round trip; always the wider lock first
             self.conn.execute(
                 "SELECT pg_advisory_xact_lock_shared(hashtext(%s)), "
                 "pg_advisory_xact_lock(hashtext(%s))",
-                (within, key),
+                (self.prefix + within, self.prefix + key),
             )
 
     @staticmethod
@@ -117,7 +118,8 @@ class PostgresTx(Tx):
 
 
 class PostgresReadStore(ReadStore):
-    """Schema ``ducha_read`` over the platform's shared pool."""
+    """Schema ``ducha_read`` over the platform's shared pool (or another ``schema``: a read
+    store built beside the live one, whose locks are then its own)."""
 
     dialect = "postgres"
     SCHEMA = "ducha_read"
@@ -126,27 +128,31 @@ class PostgresReadStore(ReadStore):
         self,
         pool: ConnectionPool[Connection[DictRow]],
         ddl_gate: Callable[[str], bool] | None = None,
+        schema: str = SCHEMA,
     ) -> None:
         self.pool = pool
         self.ddl_gate = ddl_gate
+        self.schema = schema
+        self.prefix = "" if schema == self.SCHEMA else f"{schema}:"
         self._locks: Connection[Any] | None = None
         self._locks_guard = threading.Lock()
         self.ensure(
-            f"CREATE SCHEMA IF NOT EXISTS {self.SCHEMA};{TRACKING_DDL};{DEAD_LETTERS_DDL};"
+            f"CREATE SCHEMA IF NOT EXISTS {schema};{TRACKING_DDL};{DEAD_LETTERS_DDL};"
             + READ_MODELS_DDL
         )
 
     @contextmanager
     def transaction(self) -> Iterator[Tx]:
         with self.pool.connection() as conn, conn.transaction():
-            conn.execute(f"SET LOCAL search_path TO {self.SCHEMA}")
-            yield PostgresTx(conn)
+            conn.execute(f"SET LOCAL search_path TO {self.schema}")
+            yield PostgresTx(conn, self.prefix)
 
     def hold(self, key: str, within: str) -> Callable[[], None]:
         """Session-level advisory locks, on one connection of the store's own (outside the
         pool: a rebuild holding an office while the pool serves its transactions must never
         wait for the pool). They end with that connection, should the holder die."""
         locks = self._lock_connection()
+        within, key = self.prefix + within, self.prefix + key
         locks.execute(
             "SELECT pg_advisory_lock_shared(hashtext(%s)), pg_advisory_lock(hashtext(%s))",
             (within, key),

@@ -62,6 +62,7 @@ class SQLiteReadStore(ReadStore):
     dialect = "sqlite"
 
     def __init__(self, path: Path | str) -> None:
+        self.path = path
         if isinstance(path, Path):
             path.parent.mkdir(parents=True, exist_ok=True)
         self.conn = sqlite3.connect(

@@ -88,7 +88,7 @@ class Consumers:
     def _claim_versions(self) -> None:
         """Say which version built each projection's rows where nobody has yet: this one's
         for rows not built yet, version 1 for rows built before versions were kept. A
-        projection whose rows another version built is left alone here (``_other_version``),
+        projection whose rows another version built is left alone here (``other_version``),
         and said once."""
         with self.read.transaction() as tx:
             known = {r["consumer"]: int(r["version"]) for r in tx.all(VERSIONS_SQL)}
@@ -111,11 +111,12 @@ class Consumers:
                     else "upgrade this process",
                 )
 
-    def _other_version(self, versions: dict[str, int]) -> set[str]:
+    def other_version(self, versions: dict[str, int]) -> set[str]:
         """The projections whose rows another version of them built (absent: version 1)."""
         return {p.name for p in self.projections if versions.get(p.name, 1) != p.version}
 
-    def _versions(self) -> dict[str, int]:
+    def stored_versions(self) -> dict[str, int]:
+        """Which version built each projection's rows (absent: version 1)."""
         return {r["consumer"]: int(r["version"]) for r in self.read.all(VERSIONS_SQL)}
 
     @property

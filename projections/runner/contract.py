@@ -84,6 +84,9 @@ class Projection(ABC, Generic[Prepared]):
     """Bumped when the rows the projection writes change shape or meaning: a read store built
     by another version is left alone until ``ducha projections upgrade`` has built this
     version's rows beside it and switched (``projections.runner.upgrade``)."""
+    kept: tuple[str, ...] = ()
+    """Tables of ``ddl`` whose rows a rebuild keeps (``drop`` leaves them): such a projection
+    cannot be built beside itself, only rebuilt in place."""
     added_columns: tuple[tuple[str, str, str], ...] = ()
     """``(table, column, definition)`` added since ``ddl`` first made its tables: a table made
     by an earlier version gains them when the projection starts."""

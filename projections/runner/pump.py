@@ -103,7 +103,8 @@ class Runner(Rebuilding):
             return {}
         last = self._last_ids(offices)
         positions, dead = self._everywhere(offices if len(offices) <= FEW_OFFICES else None)
-        running = [n for n in self.consumers if n not in self._other_version(self._versions())]
+        idle = self.other_version(self.stored_versions())
+        running = [n for n in self.consumers if n not in idle]
         found = {}
         for o in offices:
             live = [positions.get((o, n), 0) for n in running if (o, n) not in dead]
@@ -245,6 +246,6 @@ class Runner(Rebuilding):
         those stopped at a dead letter and projections another version built (None if all
         are)."""
         tracking = self.read.tracking(office)
-        idle = tracking.dead | self._other_version(tracking.versions)
+        idle = tracking.dead | self.other_version(tracking.versions)
         live = [tracking.positions.get(n, 0) for n in self.consumers if n not in idle]
         return min(live) if live else None
