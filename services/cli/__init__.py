@@ -15,7 +15,18 @@ from pathlib import Path
 import click
 
 from services.bootstrap import Settings
-from services.cli import backup, calendar, items, ledger, offices, ops, readside, setup, users
+from services.cli import (
+    backup,
+    calendar,
+    items,
+    ledger,
+    liaison,
+    offices,
+    ops,
+    readside,
+    setup,
+    users,
+)
 from services.cli.common import USER_ERRORS, Context
 from services.inputs import argument_problem
 
@@ -45,7 +56,7 @@ def cli(ctx: click.Context, data_dir: Path | None, database_url: str | None) -> 
     ctx.call_on_close(context.close)
 
 
-for _module in (setup, offices, items, calendar, readside, ops, users, ledger, backup):
+for _module in (setup, offices, items, calendar, readside, ops, liaison, users, ledger, backup):
     for _command in _module.COMMANDS:
         cli.add_command(_command)
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from services.cli.common import DATE, Context, emit_json, json_option, office_option, pass_ctx
+from services.cli.common import DATE, Context, emit_json, json_option, pass_ctx
 from services.users import UserDirectory
 from services.views import plain
 
@@ -302,6 +302,8 @@ def worker_run(
         max_poll_interval_ms,
         fetch_max_wait_ms,
         health_file,
+        # the ledger's checkpoints: here, where the log's tiles grow under DUCHA_BUS=kafka
+        applied_to=platform.ledger.checkpoints.maybe_checkpoint,
     )
     stop_on_sigterm(worker.stopped)
     Follower(platform.runner, platform.backend, listen=False).start()  # what Kafka lost
@@ -323,44 +325,36 @@ def worker_run(
         server.shutdown()
 
 
-@click.group("liaison")
-def liaison_group() -> None:
-    """The cross-office process manager (工作联系): what it could not carry out."""
+@worker_group.command("health")
+@click.option(
+    "--health-file",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The file the worker writes (worker run --health-file).",
+)
+@click.option(
+    "--max-age",
+    default=60,
+    type=click.IntRange(1),
+    show_default=True,
+    help="Seconds since the worker's last poll beyond which it counts as stuck.",
+)
+def worker_health(health_file: Path, max_age: int) -> None:
+    """Exit 0 if the worker writing HEALTH_FILE polled in the last MAX_AGE seconds, else say
+    why in one line and exit 1 (a container healthcheck; opens no store)."""
+    import json
+    import time
 
-
-def print_skipped(c: Context, office: str, as_json: bool) -> None:
-    c.platform.registry.get(office)
-    rows = c.platform.skipped.list(office)
-    if as_json:
-        emit_json(rows)
-        return
-    for r in rows:
-        record = r["target_record"][:8] or "-"
-        click.echo(
-            f"{r['at'][:19] or '-':19}  {r['side']:13}  {r['office']}#{r['position']} "
-            f"{r['event_type']} → {r['target']} {record}: {r['reason']}"
-        )
-
-
-@liaison_group.command("skipped")
-@office_option
-@json_option
-@pass_ctx
-def liaison_skipped(c: Context, office: str, as_json: bool) -> None:
-    """Relayed commands that did not apply, kept for review, at either end of OFFICE: its own
-    events not carried out on another office's record ('ours to relay'), and other offices'
-    events not carried out on its own ('waiting on us')."""
-    print_skipped(c, office, as_json)
-
-
-@relay_group.command("skipped", hidden=True)
-@office_option
-@json_option
-@pass_ctx
-def relay_skipped(c: Context, office: str, as_json: bool) -> None:
-    """Deprecated: use ducha liaison skipped."""
-    click.echo("warning: 'ducha relay skipped' is now 'ducha liaison skipped'", err=True)
-    print_skipped(c, office, as_json)
+    try:
+        polled = float(json.loads(health_file.read_text("utf-8"))["polled_at"])
+    except FileNotFoundError:
+        raise click.ClickException(f"no health file at {health_file}: not polling yet") from None
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise click.ClickException(f"cannot read the health file {health_file}: {e}") from None
+    age = time.time() - polled
+    if age > max_age:
+        raise click.ClickException(f"the worker last polled {age:.0f} s ago (over {max_age} s)")
+    click.echo(f"ok: polled {age:.1f} s ago")
 
 
 COMMANDS = [
@@ -370,5 +364,4 @@ COMMANDS = [
     deadlines,
     relay_group,
     worker_group,
-    liaison_group,
 ]

@@ -47,8 +47,10 @@ class Worker:
         max_poll_interval_ms: int = 3000,
         fetch_max_wait_ms: int = FETCH_MAX_WAIT_MS,
         health_file: Path | None = None,
+        applied_to: Callable[[str], None] | None = None,
     ) -> None:
         self.runner = runner
+        self.applied_to = applied_to  # told each office whose events a batch applied
         self.kafka = kafka
         self.group = group
         self.max_poll_interval_ms = max_poll_interval_ms
@@ -114,9 +116,13 @@ class Worker:
         for office, notifications in by_office.items():
             notifications.sort(key=lambda n: n.id)
             try:
-                applied += self.runner.deliver(office, notifications)
+                delivered = self.runner.deliver(office, notifications)
             except StoreUnavailableError as e:
                 log.error("worker: dropping %d messages: %s", len(notifications), e)
+                continue
+            applied += delivered
+            if delivered and self.applied_to is not None:
+                self.applied_to(office)
         self.applied += applied
         c.worker_applied.labels(self.group).inc(applied)
         return applied

@@ -1,22 +1,24 @@
 """The relay is told which offices commit (issue 15 §2): on PostgreSQL it publishes an office's
 new events on its signal, and looks at every office's head only on its slow safety poll. A
-worker says how it is doing in its health file."""
+worker says how it is doing in its health file, and checkpoints the ledger of what it applied."""
 
 from __future__ import annotations
 
 import json
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from services.bootstrap import Platform, Settings
+from services.bootstrap import Platform, Settings, build_platform
 from services.kafka import KafkaRelay, wait_for
 from services.kafka.envelope import RELAY_CONSUMER
 from services.kafka.worker import Worker
 from tests.backends.test_heads_and_signals import record
+from tests.conftest import FixedClock
 from tests.kafka.test_bus import kafka_of
 from tests.scenario import build_hierarchy
 
@@ -84,3 +86,32 @@ def test_a_workers_health_file_shows_its_partitions_and_what_it_applied(
     finally:
         worker.stopped.set()
         thread.join(timeout=30)
+
+
+def test_a_worker_checkpoints_the_ledger_of_the_offices_it_applies(
+    kafka_settings: Settings, tmp_path: Path
+) -> None:
+    settings = replace(kafka_settings, data_dir=tmp_path / "var", checkpoint_every=2)
+    p = build_platform(settings, clock=FixedClock())
+    try:
+        build_hierarchy(p)
+        record(p, "gansu", 3)
+        assert p.ledger.checkpoints.latest("gansu") is None  # nobody applied the log yet
+        KafkaRelay(p, kafka_of(settings)).run(once=True)
+        checkpoints = p.ledger.checkpoints
+        hook = checkpoints.maybe_checkpoint
+        worker = Worker(p.runner, kafka_of(settings), "ledger", 1000, applied_to=hook)
+        thread = threading.Thread(target=worker.run, daemon=True)
+        thread.start()
+        try:
+            assert wait_for(lambda: checkpoints.latest("gansu") is not None, 60)
+        finally:
+            worker.stopped.set()
+            thread.join(timeout=30)
+        note = checkpoints.latest("gansu")
+        assert note is not None
+        origin, size = note.decode().splitlines()[:2]
+        assert origin == "ducha/gansu" and int(size) >= 2
+        assert "— ducha-witness/state-council " in note.decode()  # its superior cosigned
+    finally:
+        p.close()
