@@ -98,15 +98,66 @@ def test_the_compose_commands_the_deploy_readme_gives_exist_in_the_cli() -> None
     """``docker compose … run --rm http init …`` and the like, as the README shows them."""
     import shlex
 
+    import yaml
+
     ran = [
-        shlex.split(line.split(" run --rm ", 1)[1].split("#")[0])
+        shlex.split(line.split(" run --rm ", 1)[1].split("#")[0].split("`")[0])
         for line in DEPLOY_README.read_text("utf-8").splitlines()
         if "docker compose" in line and " run --rm " in line
     ]
-    assert ran and any(command[1] == "init" for command in ran), ran
+    assert ran and any(command[1:2] == ["init"] for command in ran), ran
+    services = yaml.safe_load(COMPOSE.read_text("utf-8"))["services"]
     for service, *command in ran:
-        assert service == "http", service
-        assert_the_cli_has(service, command)
-    init = next(command for command in ran if command[1] == "init")
+        assert service in ("http", "migrate"), service  # migrate: as the owner role
+        assert_the_cli_has(service, command or services[service]["command"])
+        if command and command[0] in ("restore", "backup"):
+            assert "backups:/backups" in services[service]["volumes"], service
+    init = next(command for command in ran if command[1:2] == ["init"])
     for required in ("--root", "--name", "--admin"):
         assert required in init
+
+
+def test_every_long_running_service_restarts_and_has_a_healthcheck() -> None:
+    import yaml
+
+    services = yaml.safe_load(COMPOSE.read_text("utf-8"))["services"]
+    for name in ("postgres", "kafka", "http", "proxy", "relay", "worker"):
+        assert services[name]["restart"] == "unless-stopped", name
+        assert name == "http" or services[name]["healthcheck"]["test"], name
+    assert "HEALTHCHECK" in DOCKERFILE.read_text("utf-8")  # http: the image's, on /healthz
+    worker, relay = services["worker"], services["relay"]
+    check = worker["healthcheck"]["test"]
+    assert check[:4] == ["CMD", "ducha", "worker", "health"]
+    assert_the_cli_has("worker healthcheck", check[2:])
+    written = worker["command"][worker["command"].index("--health-file") + 1]
+    assert check[check.index("--health-file") + 1] == written
+    port = relay["command"][relay["command"].index("--metrics-port") + 1]  # the one it asks
+    assert f"127.0.0.1:{port}/metrics" in " ".join(relay["healthcheck"]["test"])
+    for name in ("migrate", "http", "relay", "worker"):
+        depends = services[name]["depends_on"]
+        assert depends["postgres"] == {"condition": "service_healthy"}, name
+        if name != "migrate":
+            assert depends["kafka"] == {"condition": "service_healthy"}, name
+        keys = services[name]["environment"]["DUCHA_KEYS_DIR"]
+        assert f"keys:{keys}" in services[name]["volumes"], name  # one volume, every process
+
+
+def test_only_the_tls_proxy_is_published_and_the_app_believes_just_it() -> None:
+    import yaml
+
+    from services.http.proxy import trusted_proxies
+
+    services = yaml.safe_load(COMPOSE.read_text("utf-8"))["services"]
+    http, proxy = services["http"], services["proxy"]
+    published = {name for name, s in services.items() if s.get("ports")}
+    assert published == {"proxy"} and "443:443" in proxy["ports"]
+    assert trusted_proxies(http["environment"]) == 1
+    assert http["environment"]["DUCHA_SECURE_COOKIES"] == "1"
+    caddyfile = (COMPOSE.parent / "Caddyfile").read_text("utf-8")
+    assert "reverse_proxy http:8000" in caddyfile and "--port" in http["command"]
+    assert http["command"][http["command"].index("--port") + 1] == "8000"
+    assert "./Caddyfile:/etc/caddy/Caddyfile:ro" in proxy["volumes"]
+    assert (
+        "tls /certs/cert.pem /certs/key.pem" in caddyfile
+        and "./certs:/certs:ro" in proxy["volumes"]
+    )
