@@ -10,7 +10,9 @@ Also: HTTP ``report-progress`` under gunicorn vs the services layer (target ≥ 
 ``tests/bench/http.py``), the rebuild figure (projections vs decoding alone, target ≥ 0.4),
 the roll-up query's p99 at the root of ~3,200 offices with 10⁵ and 10⁶ items
 (``tests/bench/rollup.py``), and the time-travel roll-up at the root of 331 offices from the
-daily changes vs a full replay (``tests/bench/timetravel.py``), and the screens: ``/desk`` and
+daily changes vs a full replay (``tests/bench/timetravel.py``), the verifiable ledger (the
+write path with it on vs off, proofs at 10⁶ entries, verifying a bundle: ``tests/bench/tlog.py``),
+and the screens: ``/desk`` and
 ``/ledger`` p95 server time vs the JSON list of the same rows (target ≥ 0.5) and the desk's page
 weight (≤ 150 kB, ``tests/bench/web.py``).
 """
@@ -48,6 +50,7 @@ from tests.bench.public import public_figure
 from tests.bench.rollup import hierarchy
 from tests.bench.scale import scale_figures, scale_rebuild_events
 from tests.bench.timetravel import time_travel_figure
+from tests.bench.tlog import tlog_figures
 from tests.bench.web import web_figure
 
 TARGET = 0.7
@@ -331,6 +334,16 @@ def everything_else(args: argparse.Namespace, root: Path, server: str) -> list[b
     travel_url = fresh_database(url, "ducha_time_travel")
     for settings in (Settings(data_dir=root / "travel"), Settings(database_url=travel_url)):
         passed.append(time_travel_figure(settings, 20, args.rounds))
+    ledger_url = fresh_database(url, "ducha_tlog")
+    passed.extend(
+        tlog_figures(
+            [
+                ("sqlite", Settings(data_dir=root / "tlog")),
+                ("postgres", Settings(data_dir=root / "tlog-pg", database_url=ledger_url)),
+            ],
+            rounds=args.rounds,
+        )
+    )
     print(
         f"HTTP report-progress, {args.clients} clients × {args.per_client} commands "
         "(gunicorn workers × threads) vs the services layer with the same clients:"
