@@ -145,6 +145,11 @@ class LogServing:
         self.registry.get(office)
         if not 0 < notification_id <= log_size(self.read, office):
             raise NotFoundError(f"no notification {notification_id} in the log of '{office}'")
+        note, _ = self._latest(office)  # a GET signs nothing: no checkpoint yet, no proof yet
+        if note is None or Checkpoint.parse(Note.parse(note).text).size < notification_id:
+            raise NotFoundError(
+                f"no checkpoint of '{office}' covers notification {notification_id} yet"
+            )
         return self.proofs.prove(office, notification_id)
 
     def published_step(self, office: str, notification_id: int) -> bool:
@@ -174,6 +179,8 @@ class LogServing:
         except RequestError as e:
             return _text(400, str(e))
         logs = self.checkpoints.follows(witness)
+        if request.checkpoint.origin not in logs:  # before any key is made for the asking
+            return _text(404, f"this witness does not follow {request.checkpoint.origin!r}")
         cosigner = (
             self.checkpoints.public.cosigner()
             if witness is None

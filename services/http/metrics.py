@@ -53,6 +53,10 @@ def metrics_view() -> Response:
     return Response(exposition(gauges), content_type=CONTENT_TYPE)
 
 
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+"""The methods counted by name; any other a client invents is counted as ``other``."""
+
+
 def start() -> None:
     given = request.headers.get(REQUEST_ID, "")
     g.request_id = given if SANE_ID.fullmatch(given) else uuid4().hex
@@ -67,8 +71,9 @@ def finish(response: Response) -> Response:
     seconds = time.perf_counter() - started
     route = request.url_rule.rule if request.url_rule else "unmatched"
     status = response.status_code
-    counters().http_requests.labels(request.method, route, str(status)).inc()
-    counters().http_seconds.labels(request.method, route).observe(seconds)
+    method = request.method if request.method in METHODS else "other"  # series stay bounded
+    counters().http_requests.labels(method, route, str(status)).inc()
+    counters().http_seconds.labels(method, route).observe(seconds)
     response.headers[REQUEST_ID] = g.request_id
     user = g.get("caller") or g.get("user")
     query = request.query_string.decode("utf-8", "replace")

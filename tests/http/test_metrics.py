@@ -177,3 +177,13 @@ def test_the_calendar_horizon_is_the_end_of_the_last_published_year(api: Api) ->
     assert value(later, "ducha_calendar_horizon_days") == 304 + 365
     api.clock.set("2028-01-05")
     assert value(scrape(api), "ducha_calendar_horizon_days") == -5  # 2028 is provisional
+
+
+def test_methods_a_client_invents_share_one_series(api: Api) -> None:
+    for made_up in ("X0ABC", "X1", "BREW", "PROPFIND"):
+        api.client.open("/healthz", method=made_up)
+    counted = named(scrape(api), "ducha_http_requests_total")
+    methods = {dict(labels)["method"] for labels in counted}
+    assert methods <= {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "other"}
+    others = sum(v for labels, v in counted.items() if dict(labels)["method"] == "other")
+    assert others == 4

@@ -161,10 +161,15 @@ def test_proofs_for_readers_of_the_audit_trail_and_published_steps_for_anyone(ap
         person(OFFICE, "supervisor"), OFFICE, second, "publish", summary="公开摘要"
     )
     published = int(api.platform.read.all("SELECT MAX(size) AS n FROM tlog_heads")[0]["n"])
+    made = len(api.platform.read.all("SELECT seq FROM tlog_checkpoints"))
+    early = get(api.client, f"/log/{OFFICE}/proof/{published}")  # no checkpoint covers it yet
+    assert early.status_code == 404 and b"covers" in early.data
+    assert len(api.platform.read.all("SELECT seq FROM tlog_checkpoints")) == made  # GET signs none
+    checkpoints.checkpoint(OFFICE)  # the next checkpoint (every N events or T seconds)
     anyone = get(api.client, f"/log/{OFFICE}/proof/{published}")
     assert anyone.status_code == 200, anyone.data
     verdict = verify_bundle(anyone.data, Policy.parse(api.platform.ledger.proofs.policy(OFFICE)))
-    assert verdict.ok and verdict.size == published  # a checkpoint made to cover it
+    assert verdict.ok and verdict.size == published
     # the public site cosigned it too, after the superior (gansu publishes now)
     assert "public-witness" in verdict.witnesses and "state-council" in verdict.witnesses
     for earlier in (1, 2, 3, published - 1):  # before publishing, or another record's
@@ -266,3 +271,21 @@ def test_the_badge_names_the_checkpoint_and_the_witnesses_whose_cosignatures_ver
     failed = serving.badge(OFFICE, record)
     assert failed.state == "failed" and "does not verify" in failed.message
     assert serving.badge("baiyin", record).state == "pending"  # no such record there
+
+
+def test_an_anonymous_witness_request_makes_no_key_for_an_office_that_follows_nothing(
+    api: Api,
+) -> None:
+    """pingchuan has no subordinates: asking its witness is a 404, and no key is made."""
+    from services.tlog.note import Signer
+    from services.tlog.witness import Request
+
+    stranger = Signer.generate("ducha/nowhere")
+    note = stranger.note(Checkpoint("ducha/nowhere", 1, bytes(32)).text)
+    got = api.client.post(
+        "/witness/office/pingchuan/add-checkpoint", data=Request.make(0, [], note).encode()
+    )
+    assert got.status_code == 404 and b"does not follow" in got.data
+    assert api.platform.registry.log_keys("pingchuan", "witness") == []
+    keys = api.platform.settings.keys_dir or api.platform.settings.data_dir / "keys"
+    assert not list(keys.glob("pingchuan.*"))
