@@ -11,6 +11,9 @@ builds the platform the way every process does (which opens no office's store) w
 that runs and records each statement, then builds the services the HTTP app adds; the
 digests it records are what a migrated process's gate skips. A statement no migrate recorded
 stops that process with "run ``ducha migrate`` first", so a new table cannot be forgotten.
+A projection whose live rows another version built (a blue/green upgrade to come) has its
+DDL recorded but not run (``Consumers``): it may not fit the old tables (an index on a column
+they lack); ``ducha projections upgrade`` builds them beside and switches them in.
 SQLite has no roles: there ``migrate`` creates what is missing, or says there was nothing.
 """
 
@@ -92,7 +95,7 @@ def migrate_sqlite(settings: Settings) -> list[str]:
 
 
 def read_tables(settings: Settings) -> set[str]:
-    pool = open_shared_pool(settings.database_url or "", 1)
+    pool = open_shared_pool(settings.database_url or "", 1, timeout=settings.pg_pool_timeout)
     try:
         with pool.connection() as conn:
             rows = conn.execute(
@@ -105,7 +108,7 @@ def read_tables(settings: Settings) -> set[str]:
 
 
 def migrate_postgres(settings: Settings, grant_to: Sequence[str]) -> list[str]:
-    pool = open_shared_pool(settings.database_url or "", 2)
+    pool = open_shared_pool(settings.database_url or "", 2, timeout=settings.pg_pool_timeout)
     try:
         return provisioned(settings, grant_to, pool)
     except InsufficientPrivilege as e:  # the runtime role's DSN, most likely

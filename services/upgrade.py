@@ -1,7 +1,7 @@
 """``ducha projections upgrade``: a projection's new version built beside the live one and
 switched in, while the installation keeps serving (blue/green, ``projections.runner.upgrade``).
-May import: the standard library, psycopg's SQL composition, ``projections`` (read stores,
-runner) and ``services`` (bootstrap, errors, stores' provisioning names).
+May import: the standard library, psycopg's SQL composition and errors, ``projections`` (read
+stores, runner) and ``services`` (bootstrap, errors, stores' provisioning names).
 
 Beside the live read store means: PostgreSQL, the schema ``ducha_read_next`` in the same
 database (made afresh; the upgrade therefore needs a role that may create schemas, the owner
@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from psycopg.errors import InsufficientPrivilege
 from psycopg.sql import SQL, Identifier
 
 from projections.readstore import PostgresReadStore, ReadStore, SQLiteReadStore, Tx
@@ -26,6 +27,10 @@ from services.stores.pgschema import PLATFORM_SCHEMA
 
 BESIDE_SCHEMA = "ducha_read_next"
 BESIDE_FILE = "read.next.sqlite"
+AS_OWNER = (
+    "a projection upgrade makes a schema beside the read store: run it as the owner role "
+    "(docker compose -f deploy/compose.yaml run --rm migrate projections upgrade)"
+)
 
 
 def outdated(platform: Platform) -> list[str]:
@@ -36,7 +41,18 @@ def outdated(platform: Platform) -> list[str]:
 def upgrade_projections(
     platform: Platform, names: list[str], progress: Callable[[int], None] | None = None
 ) -> Upgraded:
-    """Build ``names`` beside the live read store, catch up, switch (see the module)."""
+    """Build ``names`` beside the live read store, catch up, switch (see the module). A role
+    that may not make the schema beside (the runtime role) is told, in one line, to run it
+    as the owner."""
+    try:
+        return upgraded(platform, names, progress)
+    except InsufficientPrivilege as e:
+        raise ServiceError(f"{e.diag.message_primary or 'permission denied'}: {AS_OWNER}") from None
+
+
+def upgraded(
+    platform: Platform, names: list[str], progress: Callable[[int], None] | None
+) -> Upgraded:
     beside = beside_store(platform)
     try:
         grant = grant_runtime_roles if isinstance(platform.read, PostgresReadStore) else None

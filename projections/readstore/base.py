@@ -340,6 +340,10 @@ def dead_letter_filter(
     return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
 
 
+def add_column_sql(table: str, name: str, definition: str) -> str:
+    return f"ALTER TABLE {table} ADD COLUMN {name} {definition}"
+
+
 COLUMNS_SQL = {
     "sqlite": "SELECT name FROM pragma_table_info(?)",
     "postgres": "SELECT column_name AS name FROM information_schema.columns "
@@ -378,7 +382,7 @@ class ReadStore(ABC):
         """Evolve ``table`` made by an earlier version: add each ``(name, definition)`` column
         it lacks (a definition with a default, e.g. ``TEXT NOT NULL DEFAULT ''``: rows
         written before hold the default until the table is rebuilt)."""
-        asked = [(n, d, f"ALTER TABLE {table} ADD COLUMN {n} {d}") for n, d in columns]
+        asked = [(n, d, add_column_sql(table, n, d)) for n, d in columns]
         wanted = set(self.wanted([a[2] for a in asked]))
         columns = [(n, d) for n, d, statement in asked if statement in wanted]
         if not columns:
@@ -388,7 +392,7 @@ class ReadStore(ABC):
             have = {row["name"] for row in tx.all(COLUMNS_SQL[self.dialect], (table,))}
             for name, definition in columns:
                 if name not in have:
-                    tx.execute(f"ALTER TABLE {table} ADD COLUMN {name} {definition}")
+                    tx.execute(add_column_sql(table, name, definition))
 
     def _serialize_ddl(self, tx: Tx) -> None:  # noqa: B027 - SQLite's writer lock suffices
         """Let one process at a time change the schema (PostgreSQL: an advisory lock)."""

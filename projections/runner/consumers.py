@@ -19,6 +19,7 @@ from eventsourcing.persistence import Notification
 
 import projections.runner as tuning
 from projections.readstore import ReadStore, Tracking, Tx
+from projections.readstore.base import add_column_sql
 from projections.runner.contract import (
     Batch,
     Decoded,
@@ -79,11 +80,29 @@ class Consumers:
         self._states: OrderedDict[str, States] = OrderedDict()
         self._for_managers: OrderedDict[str, States] = OrderedDict()
         self._draining = False
+        others = self._built_by_others()
         for projection in projections:
+            if projection.name in others:  # shown to the gate (migrate records it), not run:
+                read.wanted(  # it may not fit the other version's tables (the upgrade's job)
+                    [s for s in projection.ddl.split(";") if s.strip()]
+                    + [add_column_sql(*added) for added in projection.added_columns]
+                )
+                continue
             read.ensure(projection.ddl)
             for table, column, definition in projection.added_columns:
                 read.add_columns(table, [(column, definition)])
         self._claim_versions()
+
+    def _built_by_others(self) -> set[str]:
+        """The projections whose live rows another version built (as ``_claim_versions``
+        will say): their DDL is shown to the read store's gate, not run."""
+        with self.read.transaction() as tx:
+            known = {r["consumer"]: int(r["version"]) for r in tx.all(VERSIONS_SQL)}
+            return {
+                p.name
+                for p in self.projections
+                if known.get(p.name, 1 if tx.all(BUILT_SQL, [p.name]) else p.version) != p.version
+            }
 
     def _claim_versions(self) -> None:
         """Say which version built each projection's rows where nobody has yet: this one's

@@ -2,6 +2,8 @@
 click, ``services.bootstrap`` (the platform), ``services.inputs`` and the command-group modules.
 
 A rule violation or bad input prints one line to stderr and exits non-zero; nothing is recorded.
+So does a database that cannot be reached or refuses (where, as whom and why; never the
+password).
 The group and the entry point live here; each area's commands live in a module of their own
 (``offices``, ``items``, ``calendar``, ``readside``, ``ops``, ``users``), sharing ``common``.
 """
@@ -27,7 +29,7 @@ from services.cli import (
     setup,
     users,
 )
-from services.cli.common import USER_ERRORS, Context
+from services.cli.common import DATABASE_ERRORS, USER_ERRORS, Context, database_problem
 from services.inputs import argument_problem
 
 
@@ -78,5 +80,9 @@ def main(args: Sequence[str] | None = None) -> int:
         return e.exit_code
     except USER_ERRORS as e:
         click.echo(f"error: {e}", err=True)
+        return 1
+    except DATABASE_ERRORS as e:  # a wrong host, password or right: no stack trace
+        url = Context.current.settings.database_url if Context.current else None
+        click.echo(f"error: {database_problem(url, e)}", err=True)
         return 1
     return result if isinstance(result, int) else 0

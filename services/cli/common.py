@@ -1,7 +1,8 @@
 """Shared by every command group: option types, output helpers, the lazily built
 platform (``Context``) and the actor a command records. Imports the services only.
-May import: the standard library, click, ``domain`` (errors, policy, values) and ``services``
-(bootstrap, calendar, errors, inputs, views).
+May import: the standard library, click, psycopg and its pool (their errors, to say them in one
+line), ``domain`` (errors, policy, values) and ``services`` (bootstrap, calendar, errors,
+inputs, views).
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ from typing import Any
 from uuid import UUID
 
 import click
+import psycopg
+from psycopg.conninfo import conninfo_to_dict
+from psycopg_pool import PoolTimeout
 
 from domain.errors import DomainError
 from domain.policy import may, roles_for
@@ -30,6 +34,8 @@ from services.inputs import (
 from services.views import CaseView, OfficeView, Page, marked_deadline
 
 USER_ERRORS = (DomainError, ServiceError, ValueError)
+DATABASE_ERRORS = (psycopg.Error, PoolTimeout)
+"""Said in one line by ``database_problem``: a wrong host, port, password or right."""
 
 
 class DateType(click.ParamType):  # type: ignore[type-arg]
@@ -163,9 +169,13 @@ def emit_page(page: Page, as_json: bool, line: Callable[[Any], str]) -> None:
 class Context:
     """Builds the platform on first use, so ``--help`` and ``calendar`` touch no store."""
 
+    current: Context | None = None
+    """The command's context, for the entry point to say which database failed it."""
+
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._platform: Platform | None = None
+        Context.current = self
 
     @property
     def platform(self) -> Platform:
@@ -271,3 +281,49 @@ def full_id(c: Context, office: str, given: str) -> str:
     if len(found) > 1:
         raise ValueError(f"'{given}' is ambiguous in office '{office}': {', '.join(found)}")
     return found[0]
+
+
+# -- database errors ---------------------------------------------------------------------
+def database_problem(url: str | None, error: Exception) -> str:
+    """One line for a database error: where, as whom (never the password) and why. A pool
+    that timed out says no why: one direct connection is tried for it."""
+    where = database_where(url)
+    if isinstance(error, PoolTimeout | psycopg.OperationalError):
+        why = connect_problem(url) if isinstance(error, PoolTimeout) else first_line(error)
+        return f"cannot reach the database at {where}: {redacted(why or str(error), url)}"
+    diag = getattr(error, "diag", None)
+    said = getattr(diag, "message_primary", None) or first_line(error)
+    return f"the database at {where} refused: {redacted(said, url)}"
+
+
+def database_where(url: str | None) -> str:
+    try:
+        info = conninfo_to_dict(url or "")
+    except psycopg.Error:
+        return "(an unreadable DUCHA_DATABASE_URL)"
+    host = str(info.get("host") or os.environ.get("PGHOST") or "localhost")
+    port = str(info.get("port") or os.environ.get("PGPORT") or "5432")
+    role = str(info.get("user") or os.environ.get("PGUSER") or os_user())
+    return f"{host}:{port} as {role}"
+
+
+def connect_problem(url: str | None) -> str | None:
+    """Why one direct connection fails (None: it does not; the pool was only busy)."""
+    try:
+        psycopg.connect(url or "", connect_timeout=3).close()
+    except psycopg.Error as e:
+        return first_line(e)
+    return None
+
+
+def first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def redacted(text: str, url: str | None) -> str:
+    try:
+        password = str(conninfo_to_dict(url or "").get("password") or "")
+    except psycopg.Error:
+        password = ""
+    return text.replace(password, "***") if password else text

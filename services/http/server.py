@@ -46,13 +46,20 @@ class Server(BaseApplication):  # type: ignore[misc]
 
 def app_for(settings: Settings) -> Flask:
     """The WSGI app with its platform, a daily deadline run and, on the embedded bus, the
-    read side's follower (``gunicorn`` factory). Both start in the background: the server
-    answers at once, whatever the number of offices."""
+    read side's follower (``gunicorn`` factory). Both start in the background, once the app
+    exists: the server answers at once, whatever the number of offices. An app that cannot be
+    built (the database needs ``ducha migrate``) closes its platform, leaving no pool or
+    thread behind the next try (``unmigrated.Unavailable``)."""
     platform = build_platform(settings)
+    try:
+        app = create_app(platform)
+    except BaseException:
+        platform.close()
+        raise
     if settings.bus == "embedded":
         Follower(platform.runner, platform.backend).start()
     DeadlineDaily(platform).start()
-    return create_app(platform)
+    return app
 
 
 REQUEST_TIMEOUT_SECONDS = 30
