@@ -25,10 +25,8 @@ failed on, kept until it is retried, while its position stays before that event.
 from projections.readstore.base import (
     DEAD_LETTERS_DDL,
     READ_MODELS_DDL,
-    REPLACEMENT,
     TRACKING_DDL,
     TRACKING_SQL,
-    UNSTORABLE,
     DeadLetter,
     ReadStore,
     Row,
@@ -36,13 +34,17 @@ from projections.readstore.base import (
     Tracking,
     Tx,
     dead_letter_filter,
+)
+from projections.readstore.postgres import FEW_ROWS, PostgresReadStore, PostgresTx
+from projections.readstore.sqlite import SQLiteReadStore, SQLiteTx
+from projections.readstore.text import (
+    REPLACEMENT,
+    UNSTORABLE,
     rows_as_json,
     storable,
     storable_params,
     storable_rows,
 )
-from projections.readstore.postgres import FEW_ROWS, PostgresReadStore, PostgresTx
-from projections.readstore.sqlite import SQLiteReadStore, SQLiteTx
 
 __all__ = [
     "DEAD_LETTERS_DDL",

@@ -1,19 +1,16 @@
 """The read store's common part: the tracking and dead-letter tables, their rows (``Tracking``,
 ``DeadLetter``), a table's description (``Table``), the transaction every projection writes
-in (``Tx``) and the store itself (``ReadStore``), whatever the database; and how text no
-database here can hold is made storable. May import: the standard library and ``orjson``.
+in (``Tx``) and the store itself (``ReadStore``), whatever the database (how text no database
+here can hold is made storable: ``text``). May import: the standard library.
 """
 
 from __future__ import annotations
 
-import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
-
-import orjson
 
 Row = dict[str, Any]
 
@@ -61,38 +58,6 @@ TRACKING_SQL = (
     "WHERE office = ? AND retrying = 0 "
     "UNION ALL SELECT consumer, version AS position, 2 AS dead FROM read_models"
 )
-
-UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-"""What no database here stores as text: NUL and lone surrogates."""
-REPLACEMENT = "\ufffd"
-
-
-def storable(value: Any) -> Any:
-    """``value`` with NUL and lone surrogates replaced by U+FFFD if it is text."""
-    if isinstance(value, str) and UNSTORABLE.search(value):
-        return UNSTORABLE.sub(REPLACEMENT, value)
-    return value
-
-
-def storable_params(params: Sequence[Any]) -> Sequence[Any]:
-    if any(isinstance(v, str) and UNSTORABLE.search(v) for v in params):
-        return [storable(v) for v in params]
-    return params
-
-
-def rows_as_json(rows: Sequence[Sequence[Any]]) -> bytes | None:
-    """The rows as one JSON array, or None if some text in them must be made storable first
-    (a NUL shows as an escape in the JSON; a lone surrogate cannot be encoded). One pass in C,
-    so that the common case costs no per-value work in Python."""
-    try:
-        dumped = orjson.dumps(rows)
-    except orjson.JSONEncodeError:
-        return None
-    return None if b"\\u0000" in dumped else dumped
-
-
-def storable_rows(rows: Sequence[Sequence[Any]]) -> list[list[Any]]:
-    return [[storable(v) for v in row] for row in rows]
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """The read store on PostgreSQL: schema ``ducha_read`` over the platform's shared pool; bulk
 writes go by ``COPY`` (a few rows by one ``INSERT``), and a rebuild holds an office's lock
 across transactions on a connection of the store's own. May import: the standard library,
-psycopg, psycopg_pool and ``projections.readstore.base``.
+psycopg, psycopg_pool and ``projections.readstore.base`` and ``text``.
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ from projections.readstore.base import (
     Row,
     Table,
     Tx,
+)
+from projections.readstore.text import (
     rows_as_json,
     storable_params,
     storable_rows,

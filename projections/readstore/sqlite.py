@@ -2,7 +2,7 @@
 connection and one lock; bulk writes read their rows from one JSON array inside one statement,
 which runs without holding Python's GIL, so a rebuild's writer thread overlaps the next
 batch's projection. May import: the standard library, ``orjson`` and
-``projections.readstore.base``.
+``projections.readstore.base`` and ``text``.
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ from projections.readstore.base import (
     Row,
     Table,
     Tx,
+)
+from projections.readstore.text import (
     rows_as_json,
     storable_params,
     storable_rows,
