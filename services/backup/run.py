@@ -79,10 +79,10 @@ def back_up(settings: Settings, target: Path, progress: Progress | None = None) 
     umask = os.umask(0o077)  # every file and directory written (pg_dump's too): ours only
     try:
         manifest = copied(settings, target, progress)
+        manifest.seconds = round(time.monotonic() - began, 3)
+        manifest.write(target)
     finally:
         os.umask(umask)
-    manifest.seconds = round(time.monotonic() - began, 3)
-    manifest.write(target)
     return manifest
 
 
