@@ -12,9 +12,9 @@ Then, up to the backup's point (the manifest's last ids):
 - a catch-up after the restore applies nothing twice: each office's audit holds each event
   once, every consumer ends at its office's last id, and no assignment became two tasks.
 
-Every person named is named before the backup (``PEOPLE``): the ledger's per-subject keys are
-in the read store, and a subject first named after its copy would get a fresh key on restore
-(its leaves then differ from the source's, though no restored checkpoint covers them).
+Every person named is named before the backup (``PEOPLE``); a person first named by an event
+the tlog projection applies only after the read store's copy keeps their key through
+``subject-keys.json``: ``tests/backends/test_backup_hardening.py`` tests that.
 """
 
 from __future__ import annotations
