@@ -9,7 +9,10 @@ tested where it happens (PostgreSQL real):
   given back;
 - an event recorded before the backup whose subject's key the tlog projection made only after
   the read store's copy keeps its leaf through a restore;
-- a PostgreSQL restore that fails leaves no holiday data and no keys behind: the retry works.
+- a PostgreSQL restore that fails leaves no holiday data and no keys behind: the retry works;
+- the runbook's procedure, with an owner role (no superuser) and a runtime role: restore as the
+  owner into a database it owns, the runtime role may do nothing until ``migrate --grant-to``,
+  then runs the restored platform and registers an office.
 """
 
 from __future__ import annotations
@@ -18,12 +21,14 @@ import os
 import shutil
 import stat
 import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
+from uuid import uuid4
 
 import psycopg
 import pytest
@@ -35,8 +40,8 @@ from services.bootstrap import Settings, build_platform
 from services.calendar import DEFAULT_DATA_FILE
 from services.provision import migrate
 from services.stores import pgprovision
-from tests.conftest import FixedClock, fresh_database
-from tests.scenario import build_hierarchy, new_item, person
+from tests.conftest import FixedClock, fresh_database, with_database
+from tests.scenario import ADMIN, build_hierarchy, new_item, person
 
 NEWCOMER = "欧阳新来"  # named by no scenario: the tlog projection has no key for them yet
 
@@ -51,11 +56,11 @@ def empty_target(settings: Settings, request: pytest.FixtureRequest) -> Iterator
         yield replace(settings, data_dir=data_dir, database_url=url)
 
 
-def with_password(url: str, secret: str) -> str:
+def with_password(url: str, secret: str, user: str | None = None) -> str:
     parts = urlsplit(url)
-    user = (parts.username or "postgres") + ":" + secret
+    user = user or parts.username or "postgres"
     host = parts.netloc.rsplit("@", 1)[-1] if "@" in parts.netloc else parts.netloc
-    return urlunsplit(parts._replace(netloc=f"{user}@{host}"))
+    return urlunsplit(parts._replace(netloc=f"{user}:{secret}@{host}"))
 
 
 def seeded(settings: Settings) -> None:
@@ -254,3 +259,83 @@ def test_a_failed_postgres_restore_leaves_nothing_behind_and_the_retry_works(
         assert sorted(p.name for p in keys.iterdir()) == sorted(
             p.name for p in (good / "keys").iterdir()
         )
+
+
+@pytest.fixture
+def owned(pg_server_url: str) -> Iterator[tuple[str, str, str, str]]:
+    """As ``deploy/``: an owner role (no superuser) owning two databases, the source and an
+    empty one to restore into, and a runtime role: the owner's DSNs, the runtime role's name
+    and its DSN on the restored database."""
+    suffix = uuid4().hex[:10]
+    owner, app = f"own_{suffix}", f"app_{suffix}"
+    source, target = f"src_{suffix}", f"dst_{suffix}"
+    with psycopg.connect(pg_server_url, autocommit=True) as conn:
+        conn.execute(f"CREATE ROLE {owner} LOGIN NOSUPERUSER NOCREATEDB PASSWORD 'pw-{owner}'")
+        conn.execute(f"CREATE ROLE {app} LOGIN NOSUPERUSER NOCREATEDB PASSWORD 'pw-{app}'")
+        for db in (source, target):
+            conn.execute(f'CREATE DATABASE "{db}" OWNER {owner}')  # the runbook's step 3
+            conn.execute(f'REVOKE ALL ON DATABASE "{db}" FROM PUBLIC')
+    try:
+        yield (
+            as_role(with_database(pg_server_url, source), owner),
+            as_role(with_database(pg_server_url, target), owner),
+            app,
+            as_role(with_database(pg_server_url, target), app),
+        )
+    finally:
+        with psycopg.connect(pg_server_url, autocommit=True) as conn:
+            for db in (source, target):
+                conn.execute(f'DROP DATABASE "{db}" WITH (FORCE)')
+            conn.execute(f"DROP ROLE {app}")
+            conn.execute(f"DROP ROLE {owner}")
+
+
+def as_role(url: str, role: str) -> str:
+    return with_password(url, f"pw-{role}", role)
+
+
+def cli(url: str, data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, DUCHA_DATABASE_URL=url, DUCHA_DATA_DIR=str(data_dir))
+    command = [str(Path(sys.executable).parent / "ducha"), *args]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done
+
+
+@pytest.mark.postgres
+def test_the_runbooks_restore_works_with_the_owner_and_runtime_roles(
+    owned: tuple[str, str, str, str], tmp_path: Path
+) -> None:
+    source, target, app, app_on_target = owned
+    cli(source, tmp_path / "var", "migrate", "--grant-to", app)
+    live = Settings(data_dir=tmp_path / "var", database_url=source)
+    seeded(live)
+    cli(source, tmp_path / "var", "backup", "--to", str(tmp_path / "backup"))
+    restored = cli(target, tmp_path / "new", "restore", "--from", str(tmp_path / "backup"),
+                   "--jobs", "2")  # fmt: skip
+    assert "ducha migrate --grant-to" in restored.stdout
+    with psycopg.connect(target) as conn:
+        may = conn.execute(
+            "SELECT has_function_privilege(%s, %s, 'EXECUTE')", (app, pgbackup.OFFICE_FUNCTION)
+        ).fetchone()
+    assert may == (False,), "the runtime role may provision offices before migrate grants it"
+    cli(target, tmp_path / "new", "migrate", "--grant-to", app)  # the runbook's step 6
+    runtime = Settings(data_dir=tmp_path / "new", database_url=app_on_target)
+    platform = build_platform(runtime, clock=FixedClock())
+    try:
+        items = platform.read.all("SELECT id, title FROM items ORDER BY id")
+        platform.registry.register(
+            ADMIN, "qinghai", "青海省人民政府办公厅", "province", "state-council"
+        )
+        platform.supervision.register_item(person("qinghai", "supervisor"), "qinghai", new_item())
+    finally:
+        platform.close()
+    assert items == rows_of(live, "SELECT id, title FROM items ORDER BY id")
+
+
+def rows_of(settings: Settings, query: str) -> list[Any]:
+    platform = build_platform(settings, clock=FixedClock())
+    try:
+        return platform.read.all(query)
+    finally:
+        platform.close()
