@@ -165,17 +165,27 @@ def back_up_postgres(
 
 
 def check_empty_database(url: str) -> None:
-    """Refuse a database that holds any of Ducha's schemas already."""
+    """Refuse a database that holds any of Ducha's schemas already, or in which this role may
+    not create them (a database made without ``OWNER``: pg_restore would fail half-way)."""
     with psycopg.connect(url, autocommit=True) as conn:
         rows = conn.execute(
             "SELECT nspname FROM pg_namespace WHERE nspname IN (%s, %s) "
             "OR nspname LIKE 'office\\_%%' ORDER BY nspname LIMIT 3",
             (PLATFORM_SCHEMA, READ_SCHEMA),
         ).fetchall()
+        may = conn.execute(
+            "SELECT has_database_privilege(current_database(), 'CREATE'), current_user, "
+            "current_database()"
+        ).fetchone()
     if rows:
         found = ", ".join(str(r[0]) for r in rows)
         raise BackupError(
             f"the database is not empty (it has schema {found}): restore only into an empty one"
+        )
+    if may is not None and not may[0]:
+        raise BackupError(
+            f"role {may[1]} may not create schemas in database {may[2]}: restore as the role "
+            f"that owns it (CREATE DATABASE {may[2]} OWNER {may[1]})"
         )
 
 

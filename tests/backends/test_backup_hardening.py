@@ -339,3 +339,19 @@ def rows_of(settings: Settings, query: str) -> list[Any]:
         return platform.read.all(query)
     finally:
         platform.close()
+
+
+@pytest.mark.postgres
+def test_a_database_the_restoring_role_may_not_create_in_is_refused_first(
+    owned: tuple[str, str, str, str], pg_server_url: str, tmp_path: Path
+) -> None:
+    source, _, app, _ = owned
+    seeded(Settings(data_dir=tmp_path / "var", database_url=source))
+    back_up(Settings(data_dir=tmp_path / "var", database_url=source), tmp_path / "backup")
+    with fresh_database(pg_server_url) as url:  # made by the superuser, without OWNER
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f'GRANT CONNECT ON DATABASE "{urlsplit(url).path[1:]}" TO {app}')
+        target = Settings(data_dir=tmp_path / "new", database_url=with_password(url, "x", app))
+        with pytest.raises(BackupError, match=f"role {app} may not create schemas .* OWNER {app}"):
+            restore(target, tmp_path / "backup")
+        assert not target.data_dir.exists()
