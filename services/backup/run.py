@@ -147,7 +147,7 @@ def restore(
     restore_keys(settings.database_url, settings.data_dir / READ_STORE, source)
     if manifest.holidays and settings.holidays_file is not None:  # only now: see the docstring
         settings.holidays_file.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(source / HOLIDAYS / manifest.holidays, settings.holidays_file)
+        shutil.copyfile(source / HOLIDAYS / manifest.holidays, settings.holidays_file)
     copy_keys(source / KEYS, keys_dir(settings))
     if settings.database_url:
         provision(settings)
