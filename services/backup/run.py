@@ -1,16 +1,24 @@
 """``back_up`` and ``restore``: the steps of a backup and of a restore, whatever the backend. May
 import: the standard library, ``services.bootstrap`` (the restored platform), ``services.
-rebuild_jobs`` (the read models rebuilt in several processes) and ``services.backup``' modules.
+rebuild_jobs`` (the read models rebuilt in several processes), ``services.provision`` (what
+``ducha migrate`` runs), ``services.errors`` and ``services.backup``' modules.
 
-A backup: the stores (with the registry and the read store, consistently: see ``sqlite`` and
-``postgres``), then the holiday data file, then the ledger's keys, then ``MANIFEST.json``
-(written last: a backup without one is unfinished). A restore: the manifest and every checksum
-checked, the target proven empty, keys and holidays put back, the stores restored, every read
-model rebuilt from the restored stores, and each office's last id compared with the manifest.
+A backup, into a directory made 0700 and written under umask 077 (nothing in it readable by
+others): the stores (with the registry and the read store, consistently: see ``sqlite`` and
+``postgres``), then the ledger's subject keys read again (``subjects``), the holiday data file,
+the ledger's keys, then ``MANIFEST.json`` (written last: a backup without one is unfinished).
+
+A restore: the manifest and every checksum checked, the target proven empty, the stores
+restored, the backup's subject keys added to the restored read store, then the holiday data
+and the keys put back (only now: a restore of the stores that fails leaves nothing beside
+them, and the retry is not refused), on PostgreSQL what ``ducha migrate`` provisions
+(``provision``), every read model rebuilt from the restored stores, and each office's last id
+compared with the manifest.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from collections.abc import Callable
@@ -27,8 +35,11 @@ from services.backup.manifest import (
     is_empty,
 )
 from services.backup.postgres import back_up_postgres, check_empty_database, restore_postgres
-from services.backup.sqlite import back_up_sqlite, check_empty_data_dir, restore_sqlite
+from services.backup.sqlite import READ_STORE, back_up_sqlite, check_empty_data_dir, restore_sqlite
+from services.backup.subjects import live_keys, restore_keys, write_keys
 from services.bootstrap import Platform, Settings, build_platform
+from services.errors import StoreUnavailableError
+from services.provision import migrate_postgres
 from services.rebuild_jobs import rebuild_in_jobs
 from services.stores import PLATFORM
 
@@ -63,7 +74,20 @@ def back_up(settings: Settings, target: Path, progress: Progress | None = None) 
     if not is_empty(target):
         raise BackupError(f"{target} is not empty: back up into a new or empty directory")
     began = time.monotonic()
-    target.mkdir(parents=True, exist_ok=True)
+    target.mkdir(mode=0o700, parents=True, exist_ok=True)
+    target.chmod(0o700)  # given empty, with a mode of its own
+    umask = os.umask(0o077)  # every file and directory written (pg_dump's too): ours only
+    try:
+        manifest = copied(settings, target, progress)
+        manifest.seconds = round(time.monotonic() - began, 3)
+        manifest.write(target)
+    finally:
+        os.umask(umask)
+    return manifest
+
+
+def copied(settings: Settings, target: Path, progress: Progress) -> Manifest:
+    """The stores, the subject keys read again after them, the holiday data and the keys."""
     manifest = Manifest.begun("postgres" if settings.database_url else "sqlite")
     if settings.database_url:
         registry, offices = back_up_postgres(
@@ -74,10 +98,9 @@ def back_up(settings: Settings, target: Path, progress: Progress | None = None) 
             settings.data_dir, target, progress.offices, progress.once()
         )
     manifest.registry, manifest.offices = registry, offices
+    write_keys(live_keys(settings.database_url, settings.data_dir / READ_STORE), target)
     manifest.holidays = copy_holidays(settings.holidays_file, target)
     copy_keys(keys_dir(settings), target / KEYS)  # last: see ``sqlite``
-    manifest.seconds = round(time.monotonic() - began, 3)
-    manifest.write(target)
     return manifest
 
 
@@ -116,15 +139,18 @@ def restore(
     manifest.verify(source)
     check_target(settings, manifest)
     settings = restored_settings(settings, manifest)
-    if manifest.holidays and settings.holidays_file is not None:
-        settings.holidays_file.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(source / HOLIDAYS / manifest.holidays, settings.holidays_file)
     progress.offices(len(manifest.offices))
     if settings.database_url:
         restore_postgres(settings.database_url, source, list(manifest.offices), progress.once())
     else:
         restore_sqlite(source, settings.data_dir, progress.once())
+    restore_keys(settings.database_url, settings.data_dir / READ_STORE, source)
+    if manifest.holidays and settings.holidays_file is not None:  # only now: see the docstring
+        settings.holidays_file.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source / HOLIDAYS / manifest.holidays, settings.holidays_file)
     copy_keys(source / KEYS, keys_dir(settings))
+    if settings.database_url:
+        provision(settings)
     platform = build_platform(settings, catch_up=False)
     try:
         rebuild(platform, jobs, progress.events)
@@ -132,6 +158,18 @@ def restore(
     finally:
         platform.close()
     return manifest, settings
+
+
+def provision(settings: Settings) -> None:
+    """What ``ducha migrate`` provisions, without grants (the same functions): the platform's
+    tables and the office function (``PUBLIC`` without ``EXECUTE``), this version's read-side
+    DDL recorded and its marker written, whatever version made the backup. Without it a
+    backup of an older version would stop the rebuild with "run ``ducha migrate`` first", and
+    the half-restored database would then be refused as not empty."""
+    try:
+        migrate_postgres(settings, ())
+    except StoreUnavailableError as e:
+        raise BackupError(f"restored, but not provisioned: {e}") from None
 
 
 def rebuild(platform: Platform, jobs: int, progress: Callable[[int], None]) -> None:

@@ -75,8 +75,9 @@ class RestoreBars:
 @pass_ctx
 def backup_command(c: Context, target: Path) -> None:
     """Back up every office's event store, the registry and the read store (one consistent
-    point, while commands keep arriving), the holiday data file and the ledger's keys (kept
-    0600), with a MANIFEST.json of each office's last event id and every file's SHA-256.
+    point, while commands keep arriving), the ledger's per-person keys, the holiday data file
+    and the ledger's keys, with a MANIFEST.json of each office's last event id and every
+    file's SHA-256. The directory is made 0700, every file in it 0600.
 
     PostgreSQL: pg_dump in one snapshot (DUCHA_PG_BIN names the client tools' directory if
     PATH has none as new as the server). SQLite: the files copied with the online backup API.
@@ -115,9 +116,14 @@ def backup_command(c: Context, target: Path) -> None:
 @pass_ctx
 def restore_command(c: Context, source: Path, jobs: int) -> None:
     """Restore a backup into an EMPTY database (DUCHA_DATABASE_URL) or data directory
-    (DUCHA_DATA_DIR): checksums checked, stores, registry, holiday data and keys restored,
-    every read model rebuilt, each office's last event id checked against the manifest.
-    Anything already there is refused, never overwritten."""
+    (DUCHA_DATA_DIR), with an empty keys directory: checksums checked, stores, registry,
+    the ledger's per-person keys, then holiday data and keys restored, every read model
+    rebuilt, each office's last event id checked against the manifest. Anything already
+    there is refused, never overwritten.
+
+    PostgreSQL: run it as the database's owner role, in a database that role owns; it
+    provisions as ducha migrate does (no grants: run ducha migrate --grant-to ROLE after it).
+    """
     bars = RestoreBars()
     try:
         bars.total = sum(Manifest.read(source).offices.values())
@@ -130,6 +136,11 @@ def restore_command(c: Context, source: Path, jobs: int) -> None:
         f"restored {len(manifest.offices)} offices ({sum(manifest.offices.values())} events) "
         f"backed up at {manifest.created_at}; read models rebuilt; last ids as in the manifest"
     )
+    if c.settings.database_url:
+        click.echo(
+            "note: run ducha migrate --grant-to ROLE (as this owner role) to give the runtime "
+            "role its rights on the restored schemas again"
+        )
     if manifest.holidays and c.settings.holidays_file is None:
         click.echo(
             f"note: the holiday data is in {settings.holidays_file}: set DUCHA_HOLIDAYS_FILE to it"

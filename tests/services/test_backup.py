@@ -68,6 +68,7 @@ def test_the_manifest_names_each_office_its_last_id_and_every_file(
         "holidays/节假日.json",
         "keys/gansu.log.key",
         "keys/state-council.witness.key",
+        "subject-keys.json",
     }
     Manifest.read(tmp_path / "backup").verify(tmp_path / "backup")
 
