@@ -4,13 +4,21 @@ reads, decodes and projects the next batch while a writer thread stores the last
 ``projections.writer``), with live consumers kept out of the office meanwhile. May import: the
 standard library, ``projections.readstore``, ``projections.writer`` and the other modules of
 ``projections.runner``.
+
+Where the read store cannot hold an office's lock across transactions (SQLite, whose one
+writer lock a transaction holds), offices are kept whole in one transaction; consecutive
+offices share one (``Transactions``), up to ``GROUP_EVENTS`` events, handed to the writer as
+one job once they are all projected: the file's lock is held only while that job writes, and
+a projection that sums counters shared by many offices (the roll-up's ancestors,
+``Collecting``) writes each of them once per transaction instead of once per office.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager, ExitStack, suppress
 from functools import partial
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import projections.runner as tuning
 from projections.readstore import Tx
@@ -18,7 +26,75 @@ from projections.runner.consumers import ALL_OFFICES, Consumers, office_lock
 from projections.runner.contract import Projection
 from projections.runner.failures import AT_ONCE, Unprepared, infrastructure
 from projections.runner.states import States, bulk
-from projections.writer import Writer
+from projections.writer import Job, Writer, file_gate
+
+GROUP_EVENTS = 2_000
+GROUP_OFFICES = 48
+"""Where offices are kept whole in one transaction: up to this many events, and offices, of
+consecutive offices in one. (The last job of each office reads its store again: a group stays
+well within the stores a process keeps open, ``DUCHA_OPEN_STORES``, 128 by default.)"""
+
+
+@runtime_checkable
+class Collecting(Protocol):
+    """A projection that can sum its writes in memory for a transaction and write them once
+    at its end (``collecting(tx)``: a context around the transaction's jobs)."""
+
+    def collecting(self, tx: Tx) -> AbstractContextManager[None]: ...
+
+
+class Transactions:
+    """How a rebuild hands its jobs to the writer: each as it comes (``grouped`` False: a
+    transaction per batch, committed or continued as asked), or gathered, whole offices at a
+    time, into one job and transaction (``GROUP_EVENTS``, ``GROUP_OFFICES``). Either way each
+    job runs within the ``Collecting`` projections' ``collecting``."""
+
+    def __init__(self, writer: Writer, chosen: list[Projection[Any]]) -> None:
+        self.writer = writer
+        self.collecting = [p for p in chosen if isinstance(p, Collecting)]
+        self.grouped = False
+        self.jobs: list[Job] = []  # whole offices'
+        self.current: list[Job] = []  # the office being replayed
+        self.events = self.offices = 0
+        self.after: list[Callable[[], None]] = []
+
+    def submit(self, job: Job, commit: bool = True) -> None:
+        if self.grouped:
+            self.current.append(job)
+        else:
+            self.writer.submit(partial(self._run, [job]), commit)
+
+    def finally_(self, call: Callable[[], None]) -> None:
+        """``call`` once what was submitted before it has ended (``Writer.finally_``)."""
+        if self.jobs or self.current:
+            self.after.append(call)
+        else:
+            self.writer.finally_(call)
+
+    def office_done(self, events: int) -> None:
+        self.jobs += self.current
+        self.current = []
+        self.events += events
+        self.offices += 1
+        if self.events >= GROUP_EVENTS or self.offices >= GROUP_OFFICES:
+            self.flush()
+
+    def flush(self) -> None:
+        """Hand the whole offices gathered to the writer, as one transaction (an office left
+        part-way, its replay having failed, is left out)."""
+        if self.jobs:
+            self.writer.submit(partial(self._run, self.jobs))
+        self.jobs, self.events, self.offices = [], 0, 0
+        for call in self.after:
+            self.writer.finally_(call)
+        self.after = []
+
+    def _run(self, jobs: list[Job], tx: Tx) -> None:
+        with ExitStack() as stack:
+            for projection in self.collecting:
+                stack.enter_context(projection.collecting(tx))
+            for job in jobs:
+                job(tx)
 
 
 class Rebuilding(Consumers):
@@ -69,11 +145,18 @@ class Rebuilding(Consumers):
         applied = 0
         with self._lock, bulk():
             self._states.clear()
-            with Writer(self.read, retry=AT_ONCE) as writer:
-                for code in offices:
-                    applied += self._rebuild_office(writer, chosen, code, drop, progress)
-                    if finished is not None:
-                        writer.finally_(partial(self._told, writer, finished, code))
+            with Writer(self.read, retry=AT_ONCE, gate=file_gate(self.read)) as writer:
+                transactions = Transactions(writer, chosen)
+                try:
+                    for code in offices:
+                        applied += self._rebuild_office(transactions, chosen, code, drop, progress)
+                        if finished is not None:
+                            transactions.finally_(partial(self._told, writer, finished, code))
+                except BaseException:
+                    with suppress(BaseException):  # the offices before the failure are whole
+                        transactions.flush()
+                    raise
+                transactions.flush()
         return applied
 
     def _chosen(self, names: list[str] | None) -> list[Projection[Any]]:
@@ -86,7 +169,7 @@ class Rebuilding(Consumers):
 
     def _rebuild_office(
         self,
-        writer: Writer,
+        writer: Transactions,
         chosen: list[Projection[Any]],
         office: str,
         drop: bool,
@@ -96,10 +179,11 @@ class Rebuilding(Consumers):
         what was recorded meanwhile. Live consumers are kept out by the office's lock held
         across these transactions (PostgreSQL), or, where the store cannot hold a lock
         across transactions (SQLite, whose one writer lock a transaction holds), by keeping
-        the office in one transaction."""
+        the office in one transaction (shared with the offices before and after it)."""
         store = self.backend.store(office)
         release = self.read.hold(office_lock(office), within=ALL_OFFICES)
         commit = release is not None  # else: one transaction, committed by the last job
+        writer.grouped = not commit
         try:
             if drop:  # else nothing to do before the first batch: no transaction open yet
                 writer.submit(partial(self._start_office, chosen, office), commit)
@@ -124,6 +208,7 @@ class Rebuilding(Consumers):
                 if end or failure is not None:
                     break
             writer.submit(partial(self._finish_office, office, chosen, position))
+            writer.office_done(applied)
         finally:
             if release is not None:
                 writer.finally_(release)  # once the office's last transaction has ended
