@@ -163,13 +163,33 @@ def apply(targets: Iterable[str], old: list[RecordDay], new: list[RecordDay]) ->
     now: dict[str, Counters] = {}
     daily: dict[tuple[str, str], Counters] = {}
     before, after = by_matter(old), by_matter(new)
-    for target in targets:
-        for matter in sorted(before.keys() | after.keys()):
-            was, now_ = before.get(matter, []), after.get(matter, [])
-            for day, change in changes(was, now_, target).items():
+    chain = list(targets)
+    for matter in sorted(before.keys() | after.keys()):
+        was, now_ = before.get(matter, []), after.get(matter, [])
+        alone = lone_record(was, now_, chain)
+        for target in chain:
+            # a matter of one record moves alike at every office above it: computed once
+            moved = alone if alone is not None else changes(was, now_, target)
+            for day, change in moved.items():
                 add(now.setdefault(target, {}), change)
                 add(daily.setdefault((target, day), {}), change)
     return now, daily
+
+
+def lone_record(
+    was: list[RecordDay], now: list[RecordDay], targets: list[str]
+) -> dict[str, Counters] | None:
+    """The matter's changes at every one of ``targets``, if its rows are all one record's
+    and that record lies below each of them; else None (each office counts it its way)."""
+    rows = was + now
+    if not rows or not targets:
+        return None
+    first = rows[0]
+    if any((row.office, row.id) != (first.office, first.id) for row in rows):
+        return None
+    if any(distance(row.chain, target) is None for row in rows for target in targets):
+        return None
+    return changes(was, now, targets[0])
 
 
 def by_matter(rows: Iterable[RecordDay]) -> dict[str, list[RecordDay]]:
