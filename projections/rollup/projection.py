@@ -21,7 +21,10 @@ event each office of its subtree recorded that day: where that replay starts and
 
 The contribution at the end of each day's run is also what matters are counted from
 (``projections.rollup.matters``): each batch hands its records' day rows to it, in the same
-transaction. Imports the domain, the read store, the runner's interface and the stores' type.
+transaction, and stores what the matters moved by less what its records moved by
+(``counters.stored_matters``: nothing, where each matter has one record). In a rebuild the
+counters a transaction adds are summed in memory and written once (``collecting``). Imports
+the domain, the read store, the runner's interface and the stores' type.
 """
 
 from __future__ import annotations
