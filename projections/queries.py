@@ -15,12 +15,15 @@ from domain.lights import AWAITING_WORK, ENDED, light, yellow_until
 from domain.values import WorkingCalendar
 from projections.readstore import ReadStore
 from projections.rollup import (
+    as_read,
     as_rows,
     brief,
     brief_parameters,
     brief_query,
     counters_at_end_of,
+    stored,
     summarize_rollup,
+    with_matters,
 )
 from services.views import Page
 
@@ -210,7 +213,7 @@ class ReadModels:
 
     def summary(self, office: str) -> dict[str, Any]:
         rows = self.read.all("SELECT metric, key, value FROM rollup WHERE office = ?", (office,))
-        return summarize_rollup(office, rows, self.today(), self.calendar)
+        return summarize_rollup(office, as_read(rows), self.today(), self.calendar)
 
     def briefs(self, offices: list[str]) -> dict[str, dict[str, Any]]:
         """Several offices' roll-ups, as far as ``brief`` and the flags go (their lights and
@@ -223,7 +226,7 @@ class ReadModels:
         for row in self.read.all(brief_query(len(offices)), brief_parameters(offices, today)):
             rows[row["office"]].append(row)
         return {
-            code: summarize_rollup(code, found, today, self.calendar)
+            code: summarize_rollup(code, as_read(found), today, self.calendar)
             for code, found in rows.items()
         }
 
@@ -251,10 +254,11 @@ class ReadModels:
             "WHERE office = ? AND day BETWEEN ? AND ? AND value <> 0 ORDER BY day, metric, key",
             (office, first.isoformat(), last.isoformat()),
         )
-        changes: dict[str, dict[str, int]] = {}
+        by_day: dict[str, list[dict[str, Any]]] = {}
         for row in rows:
-            changes.setdefault(row["day"], {})[f"{row['metric']}|{row['key']}"] = int(row["value"])
-        return changes
+            by_day.setdefault(row["day"], []).append(row)
+        found = {day: with_matters(stored(day_rows)) for day, day_rows in by_day.items()}
+        return {day: changes for day, changes in found.items() if changes}
 
     def circular(self, office: str) -> dict[str, Any]:
         """通报: the office's subordinates ranked by the on-time rate of their matters (on-time

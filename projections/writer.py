@@ -5,20 +5,48 @@ A rebuild spends its time in two kinds of work: Python (reading, decoding, repla
 building rows) and the database (inserting rows, updating indexes, committing). The database
 half runs without Python's GIL — SQLite inside one statement per table, PostgreSQL in its own
 process — so handing it to a thread lets it overlap the projection of the next batch.
+
+Several rebuild processes writing one SQLite file (``--jobs N``) take turns on its one writer
+lock. SQLite's own wait polls, sleeping up to 100 ms between looks, so a process may sleep
+through the other's gaps; with ``file_gate`` they queue on a lock file instead, which the
+kernel hands over the moment it is released.
 """
 
 from __future__ import annotations
 
+import fcntl
 import queue
 import threading
-from collections.abc import Callable
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from types import TracebackType
 
 from projections.readstore import ReadStore, Tx
 
 Job = Callable[[Tx], None]
 """One transaction's worth of writes."""
+Gate = Callable[[], AbstractContextManager[None]]
+"""Held around each transaction: taking turns with other processes writing the same store."""
+
+
+def file_gate(read: ReadStore) -> Gate | None:
+    """For a read store in a SQLite file: a lock on ``FILE.writers`` held around each of the
+    writer's transactions, so that rebuild processes queue for the file's writer lock in the
+    kernel rather than poll for it. None for any other store (PostgreSQL writes side by side)."""
+    if read.dialect != "sqlite":
+        return None
+    found = [r for r in read.all("PRAGMA database_list") if r["name"] == "main"]
+    if not found or not found[0]["file"]:
+        return None  # in memory: one process only
+    path = f"{found[0]['file']}.writers"
+
+    @contextmanager
+    def held() -> Iterator[None]:
+        with open(path, "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file is closed
+            yield
+
+    return held
 
 
 class Writer:
@@ -39,10 +67,16 @@ class Writer:
     ATTEMPTS = 3
 
     def __init__(
-        self, read: ReadStore, depth: int = 2, retry: tuple[type[BaseException], ...] = ()
+        self,
+        read: ReadStore,
+        depth: int = 2,
+        retry: tuple[type[BaseException], ...] = (),
+        gate: Gate | None = None,
     ) -> None:
         self.read = read
         self.retry = retry
+        self.gate: Gate = gate or nullcontext
+        self._held: AbstractContextManager[None] | None = None
         self.jobs: queue.Queue[tuple[Job | Callable[[], None], str] | None] = queue.Queue(
             maxsize=depth
         )
@@ -99,6 +133,8 @@ class Writer:
         for attempt in range(1, self.ATTEMPTS + 1):
             try:
                 if self._open is None:
+                    self._held = self.gate()
+                    self._held.__enter__()
                     self._open = self.read.transaction()
                     self._tx = self._open.__enter__()
                 assert self._tx is not None
@@ -109,6 +145,7 @@ class Writer:
             except BaseException as e:
                 if self._open is not None:
                     self._end(e)
+                self._leave_gate()
                 if not (whole and commit and isinstance(e, self.retry) and attempt < self.ATTEMPTS):
                     self.error = e  # handed to the submitting thread
                     return
@@ -117,6 +154,14 @@ class Writer:
         """Commit the open transaction, or roll it back after ``error``."""
         ending, self._open, self._tx = self._open, None, None
         assert ending is not None
-        ending.__exit__(
-            type(error) if error else None, error, error.__traceback__ if error else None
-        )
+        try:
+            ending.__exit__(
+                type(error) if error else None, error, error.__traceback__ if error else None
+            )
+        finally:
+            self._leave_gate()
+
+    def _leave_gate(self) -> None:
+        if self._held is not None:
+            held, self._held = self._held, None
+            held.__exit__(None, None, None)

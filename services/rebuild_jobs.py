@@ -1,17 +1,17 @@
 """Rebuilding projections in several processes (``ducha projections rebuild --jobs N``): the
 parent drops the chosen projections' rows for every office once, then N spawned processes each
 replay a share of the offices, shares balanced by the offices' events, each pipelined as a
-one-process rebuild is (``Rebuilding.replay``: one transaction per office batch, the office's
-lock keeping live consumers out). May import: the standard library, ``services.bootstrap``
-(each process builds its own platform after it starts: nothing opened before a fork is shared,
-DESIGN §6.6) and ``projections.runner``.
+one-process rebuild is (``Rebuilding.replay``: consecutive offices grouped into
+transactions, each office's lock keeping live consumers out). May import: the standard
+library, ``services.bootstrap`` (each process builds its own platform after it starts:
+nothing opened before a fork is shared, DESIGN §6.6) and ``projections.runner``.
 
 Children report to the parent through one queue: events replayed (the parent's one progress
 bar), each office whose last transaction committed, and a failure. A child that fails, or
 dies, leaves its other offices not rebuilt; the parent names them (the stores are the truth:
 ``--office CODE`` or another rebuild fills them). On SQLite the read store is one file: the
-processes take turns on its write lock (each office's rows are one transaction there), waiting
-for it up to the read store's busy timeout.
+processes take turns on its write lock, each writing a group of offices in one transaction
+once it is projected, queued on a lock file beside it (``projections.writer.file_gate``).
 """
 
 from __future__ import annotations

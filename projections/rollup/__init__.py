@@ -5,14 +5,23 @@
 May import: ``projections`` (rollup.counters, rollup.projection, rollup.summary, rollup.tables).
 """
 
-from projections.rollup.counters import Counters, add, as_rows, contribution, counted
+from projections.rollup.counters import (
+    Counters,
+    add,
+    as_rows,
+    contribution,
+    counted,
+    with_matters,
+)
 from projections.rollup.projection import RollupProjection
 from projections.rollup.summary import (
+    as_read,
     brief,
     brief_parameters,
     brief_query,
     counters_at_end_of,
     on_time_rate,
+    stored,
     summarize_rollup,
 )
 from projections.rollup.tables import ADD, DDL, ROLLUP
@@ -24,6 +33,7 @@ __all__ = [
     "Counters",
     "RollupProjection",
     "add",
+    "as_read",
     "as_rows",
     "brief",
     "brief_parameters",
@@ -32,5 +42,7 @@ __all__ = [
     "counted",
     "counters_at_end_of",
     "on_time_rate",
+    "stored",
     "summarize_rollup",
+    "with_matters",
 ]

@@ -5,7 +5,11 @@ May import: the standard library and ``domain`` (cases, lights, tasks, values).
 
 A counter's name is ``metric|key``. Records' counters are stored under their own metric
 names; matters' (each matter once, with its record nearest to the office) under the same
-names prefixed with ``m.`` (``MATTER``), in the same tables.
+names prefixed with ``m.`` (``MATTER``), in the same tables, *less the records' counters*
+(``stored_matters``; read back with ``with_matters``). Where each matter has one record in
+an office's subtree (an item no one assigned, a county's task) the two are equal, so most
+offices store no matter rows at all; only where a matter has several records (an instruction
+assigned down, at the offices above its records) does a matter row differ from nothing.
 """
 
 from __future__ import annotations
@@ -83,6 +87,22 @@ def negated(counters: Counters) -> Counters:
 
 def prefixed(counters: Counters, prefix: str = MATTER) -> Counters:
     return {f"{prefix}{key}": value for key, value in counters.items()}
+
+
+def with_matters(stored: Counters) -> Counters:
+    """Counters as stored (matters less records) → as read: each matter counter plus the
+    record counter of the same name."""
+    found = dict(stored)
+    for key, value in stored.items():
+        if not key.startswith(MATTER):
+            found[MATTER + key] = found.get(MATTER + key, 0) + value
+    return {key: value for key, value in found.items() if value}
+
+
+def stored_matters(matters: Counters, records: Counters) -> Counters:
+    """What the store adds under ``m.`` when matters (unprefixed) move by ``matters`` and
+    records by ``records``: the difference, prefixed (see ``with_matters``)."""
+    return prefixed(difference(matters, records))
 
 
 def as_rows(counters: Counters) -> list[dict[str, Any]]:

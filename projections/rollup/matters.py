@@ -11,8 +11,9 @@ day. Each record's contribution at the end of every day on which it had events i
 those rows, whatever order offices' events were applied in (a rebuild applies a county's task
 before its province's item): an incrementally built roll-up equals a rebuilt one. When rows
 change, the matter's timeline at each office above them is computed from the old rows and
-from the new ones, and the difference is added to ``rollup`` and ``rollup_daily`` under the
-``m.`` metrics. A matter has a handful of records, so this reads a handful of rows.
+from the new ones, and the difference is handed back to the projection, which stores it
+under the ``m.`` metrics less the records' own changes (``counters.stored_matters``). A matter
+has a handful of records, so this reads a handful of rows.
 
 Imports the read store's ``Tx`` and the roll-up's counters and tables.
 """
@@ -26,7 +27,7 @@ import orjson
 
 from projections.readstore import Tx
 from projections.rollup.counters import Counters, add, prefixed
-from projections.rollup.tables import RECORD_DAYS, add_daily, add_now
+from projections.rollup.tables import RECORD_DAYS
 
 CHUNK = 500  # matters per query
 
@@ -152,20 +153,43 @@ def lock(tx: Tx, matters: Iterable[str]) -> None:
         tx.lock(f"rollup matters rooted at {root}")
 
 
-def apply(tx: Tx, targets: Iterable[str], old: list[RecordDay], new: list[RecordDay]) -> None:
-    """Move the matter counters of ``targets`` from what ``old`` rows make them to what the
-    ``new`` rows make them (both: all rows of the matters concerned)."""
+Moves = tuple[dict[str, Counters], dict[tuple[str, str], Counters]]
+"""What matters (unprefixed counters) move by: per office, and per (office, day)."""
+
+
+def apply(targets: Iterable[str], old: list[RecordDay], new: list[RecordDay]) -> Moves:
+    """What the matter counters of ``targets`` move by from what ``old`` rows make them to
+    what the ``new`` rows make them (both: all rows of the matters concerned)."""
     now: dict[str, Counters] = {}
     daily: dict[tuple[str, str], Counters] = {}
     before, after = by_matter(old), by_matter(new)
-    for target in targets:
-        for matter in sorted(before.keys() | after.keys()):
-            was, now_ = before.get(matter, []), after.get(matter, [])
-            for day, change in changes(was, now_, target).items():
-                add(now.setdefault(target, {}), prefixed(change))
-                add(daily.setdefault((target, day), {}), prefixed(change))
-    add_now(tx, now)
-    add_daily(tx, daily)
+    chain = list(targets)
+    for matter in sorted(before.keys() | after.keys()):
+        was, now_ = before.get(matter, []), after.get(matter, [])
+        alone = lone_record(was, now_, chain)
+        for target in chain:
+            # a matter of one record moves alike at every office above it: computed once
+            moved = alone if alone is not None else changes(was, now_, target)
+            for day, change in moved.items():
+                add(now.setdefault(target, {}), change)
+                add(daily.setdefault((target, day), {}), change)
+    return now, daily
+
+
+def lone_record(
+    was: list[RecordDay], now: list[RecordDay], targets: list[str]
+) -> dict[str, Counters] | None:
+    """The matter's changes at every one of ``targets``, if its rows are all one record's
+    and that record lies below each of them; else None (each office counts it its way)."""
+    rows = was + now
+    if not rows or not targets:
+        return None
+    first = rows[0]
+    if any((row.office, row.id) != (first.office, first.id) for row in rows):
+        return None
+    if any(distance(row.chain, target) is None for row in rows for target in targets):
+        return None
+    return changes(was, now, targets[0])
 
 
 def by_matter(rows: Iterable[RecordDay]) -> dict[str, list[RecordDay]]:
@@ -186,26 +210,29 @@ def save(tx: Tx, rows: list[RecordDay]) -> None:
     tx.write(RECORD_DAYS, [row.row() for row in rows], RECORD_DAYS.update_all())
 
 
-def update(tx: Tx, targets: Iterable[str], rows: list[RecordDay]) -> None:
-    """A batch's new record-day rows (all from one office, whose chain is ``targets``):
-    the matters move to what they make them, and the rows are kept."""
+def update(tx: Tx, targets: Iterable[str], rows: list[RecordDay]) -> Moves:
+    """A batch's new record-day rows (all from one office, whose chain is ``targets``) are
+    kept; returns what they move the matters by."""
     if not rows:
-        return
+        return {}, {}
     matters = {row.matter for row in rows}
     lock(tx, matters)
     old = load(tx, matters)
-    apply(tx, targets, old, replaced(old, rows))
+    moves = apply(targets, old, replaced(old, rows))
     save(tx, rows)
+    return moves
 
 
-def forget(tx: Tx, targets: Iterable[str], office: str) -> None:
-    """``office``'s records leave its matters (a rebuild of that office refills them)."""
+def forget(tx: Tx, targets: Iterable[str], office: str) -> Moves:
+    """``office``'s records leave its matters (a rebuild of that office refills them);
+    returns what that moves the matters by."""
     query = "SELECT DISTINCT matter FROM rollup_record_days WHERE office = ?"
     matters = [str(r["matter"]) for r in tx.all(query, (office,))]
     lock(tx, matters)
     old = load(tx, matters)
-    apply(tx, targets, old, [row for row in old if row.office != office])
+    moves = apply(targets, old, [row for row in old if row.office != office])
     tx.execute("DELETE FROM rollup_record_days WHERE office = ?", (office,))
+    return moves
 
 
 def moved_since(tx: Tx, target: str, base: str, touched: list[RecordDay]) -> Counters:

@@ -21,12 +21,16 @@ event each office of its subtree recorded that day: where that replay starts and
 
 The contribution at the end of each day's run is also what matters are counted from
 (``projections.rollup.matters``): each batch hands its records' day rows to it, in the same
-transaction. Imports the domain, the read store, the runner's interface and the stores' type.
+transaction, and stores what the matters moved by less what its records moved by
+(``counters.stored_matters``: nothing, where each matter has one record). In a rebuild the
+counters a transaction adds are summed in memory and written once (``collecting``). Imports
+the domain, the read store, the runner's interface and the stores' type.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -46,9 +50,19 @@ from projections.rollup.counters import (
     matter_of,
     negated,
     since,
+    stored_matters,
 )
 from projections.rollup.matters import RecordDay
-from projections.rollup.tables import DAYS, DDL, RECORDS, TABLES, WIDEN, add_daily, add_now
+from projections.rollup.tables import (
+    DDL,
+    RECORDS,
+    TABLES,
+    add_daily,
+    add_now,
+    collecting,
+    flush,
+    widen_days,
+)
 from projections.runner import Batch, Envelope, Projection
 from services.stores import TenantStore
 
@@ -195,22 +209,45 @@ class RollupProjection(Projection[Contributions | None]):
             old = orjson.loads(row["contribution"])
             add(delta, old, -1)
             add(daily[prepared.first_days[row["id"]]], old, -1)
-        add_now(tx, {target: delta for target in prepared.targets})
-        add_daily(
+        moves = matters.update(tx, prepared.targets, prepared.record_days)
+        self._add(tx, prepared.targets, delta, daily, moves)
+        widen_days(
             tx,
-            {(t, day): c for t in prepared.targets for day, c in daily.items()},
-        )
-        tx.write(
-            DAYS,
-            [
-                (target, day, prepared.office, first, last)
+            {
+                (target, day, prepared.office): span
                 for target in prepared.targets
-                for day, (first, last) in prepared.spans.items()
-            ],
-            WIDEN,
+                for day, span in prepared.spans.items()
+            },
         )
         tx.write(RECORDS, prepared.records, RECORDS.update_all())
-        matters.update(tx, prepared.targets, prepared.record_days)
+
+    @staticmethod
+    def _add(
+        tx: Tx,
+        targets: tuple[str, ...],
+        delta: Counters,
+        daily: dict[str, Counters],
+        moves: matters.Moves,
+    ) -> None:
+        """Add to each of ``targets`` the records' changes (now: ``delta``; by day: ``daily``)
+        and the matters' (``moves``), these stored less the records' (``stored_matters``)."""
+        moved_now, moved_daily = moves
+        days = {day for (_, day) in moved_daily} | daily.keys()
+        add_now(
+            tx,
+            {t: {**delta, **stored_matters(moved_now.get(t, {}), delta)} for t in targets},
+        )
+        add_daily(
+            tx,
+            {
+                (t, day): {
+                    **daily.get(day, {}),
+                    **stored_matters(moved_daily.get((t, day), {}), daily.get(day, {})),
+                }
+                for t in targets
+                for day in days
+            },
+        )
 
     @staticmethod
     def _previous(tx: Tx, office: str, ids: list[str]) -> list[dict[str, Any]]:
@@ -220,7 +257,13 @@ class RollupProjection(Projection[Contributions | None]):
             (office, *ids),
         )
 
+    def collecting(self, tx: Tx) -> AbstractContextManager[None]:
+        """Within: the counters' additions are summed in memory and written once, at the end,
+        in ``tx`` (a rebuild's many offices in one transaction: ``tables.collecting``)."""
+        return collecting(tx)
+
     def drop(self, tx: Tx, office: str | None) -> None:
+        flush(tx)  # what this thread collected is read back below
         if office is None:
             for table in TABLES:
                 tx.execute(f"DELETE FROM {table.name}")
@@ -229,10 +272,8 @@ class RollupProjection(Projection[Contributions | None]):
         delta: Counters = {}
         for row in tx.all("SELECT contribution FROM rollup_records WHERE office = ?", (office,)):
             add(delta, orjson.loads(row["contribution"]), -1)
-        add_now(tx, {target: delta for target in targets})
-        own = self._own_daily(tx, office)
-        add_daily(tx, {(t, day): negated(c) for t in targets for day, c in own.items()})
-        matters.forget(tx, targets, office)
+        own = {day: negated(c) for day, c in self._own_daily(tx, office).items()}
+        self._add(tx, targets, delta, own, matters.forget(tx, targets, office))
         tx.execute("DELETE FROM rollup_records WHERE office = ?", (office,))
         tx.execute("DELETE FROM rollup_days WHERE source = ?", (office,))
 

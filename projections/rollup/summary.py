@@ -5,6 +5,9 @@ the calendar and the roll-up's counters.
 May import: the standard library, ``domain`` (lights, values) and ``projections`` (readstore,
 rollup.counters).
 
+Matter counters are stored less the records' (``counters.with_matters``): whatever reads the
+tables goes through ``counters_at_end_of``, ``stored`` or ``as_read``.
+
 The **on-time rate** is on-time completions ÷ what is *due*: completed, or past its deadline
 and not done. It is never 100 % while anything is overdue, and None when nothing is due yet.
 """
@@ -17,7 +20,7 @@ from typing import Any
 from domain.lights import yellow_until
 from domain.values import WorkingCalendar
 from projections.readstore import Tx
-from projections.rollup.counters import MATTER, Counters
+from projections.rollup.counters import MATTER, Counters, as_rows, with_matters
 
 FORWARD = (
     "SELECT metric, key, SUM(value) AS value FROM rollup_daily "
@@ -51,7 +54,22 @@ def counters_at_end_of(tx: Tx, office: str, day: date) -> Counters:
         rows = tx.all(FORWARD, (office, iso))
     else:
         rows = tx.all(BACKWARD, (office, office, iso))
-    return {f"{r['metric']}|{r['key']}": int(r["value"]) for r in rows if r["value"]}
+    return with_matters(stored(rows))
+
+
+def stored(rows: list[dict[str, Any]]) -> Counters:
+    """Rows of ``rollup`` or ``rollup_daily`` as counters, as stored (see ``with_matters``)."""
+    found: Counters = {}
+    for r in rows:
+        if r["value"]:
+            key = f"{r['metric']}|{r['key']}"
+            found[key] = found.get(key, 0) + int(r["value"])
+    return found
+
+
+def as_read(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Stored rows (matters less records) as rows people read (matters whole)."""
+    return as_rows(with_matters(stored(rows)))
 
 
 def on_time_rate(on_time: int, completed: int, overdue: int) -> float | None:

@@ -9,8 +9,10 @@ projection's own ``contribution``, and every synthetic item takes one pool state
 office. The counters written are exactly those the roll-up projection would hold after
 recording those items: the sum of their contributions for each office and its ancestors.
 Each synthetic item is its own matter (none is assigned), so each office's matter counters
-(``m.…``) equal its record counters and are loaded too: the query reads both, and
-``by_office`` reads the root's 32 children's counters in one more query.
+(``m.…``) equal its record counters; the projection stores matters less records
+(``counters.stored_matters``), so no matter row is loaded, and the query reads the records'
+rows and counts the matters from them. ``by_office`` reads the root's 32 children's counters
+in one more query.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from domain.values import SOURCE_KINDS, Actor
 from projections.queries import ReadModels
 from projections.readstore import ReadStore
 from projections.rollup import ADD, DDL, ROLLUP, Counters, contribution
-from projections.rollup.counters import prefixed
+from projections.rollup.counters import stored_matters
 from services.calendar import GovernmentCalendar
 from services.clock import at_noon
 
@@ -86,7 +88,8 @@ def state_pool(size: int, calendar: GovernmentCalendar, seed: int = 7) -> list[C
         if stage >= 4:
             item.accept_completion(leader, at_noon(day))
         own = contribution(item, calendar)
-        pool.append({**own, **prefixed(own)})  # an item no one assigned: its own matter
+        # an item no one assigned is its own matter: stored as nothing beyond its record
+        pool.append({**own, **stored_matters(own, own)})
     return pool
 
 
