@@ -99,6 +99,7 @@ class Contributions:
 class RollupProjection(Projection[Contributions | None]):
     name = "rollup"
     ddl = DDL
+    version = 2  # matter counters stored less their records' (``counters.stored_matters``)
 
     def __init__(
         self,

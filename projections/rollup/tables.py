@@ -70,24 +70,10 @@ RECORD_DAYS = Table(
     key=("matter", "office", "id", "day"),
 )
 TABLES = (ROLLUP, RECORDS, DAILY, DAYS, RECORD_DAYS)
-LAYOUT = 2
-"""The tables' layout: 2 since matter counters are stored less the records' (``counters``).
-A read store whose roll-up was built before (no row in ``rollup_layout``) has its roll-up
-rows and the roll-up's positions dropped when it is first opened: the follower, ``ducha
-projections catch-up`` or ``ducha projections rebuild rollup`` refills them."""
-_OLD = "(SELECT CASE WHEN EXISTS (SELECT 1 FROM rollup_layout) THEN NULL ELSE '' END)"
-"""'' (every key) where the layout is older, else NULL (no key): as the lower bound of a range
-on a table's first key column, a start-up that finds the layout current reads nothing."""
 DDL = ";\n".join(
     [
         *(table.create() for table in TABLES),
         "CREATE INDEX IF NOT EXISTS rollup_record_days_office ON rollup_record_days (office)",
-        "CREATE TABLE IF NOT EXISTS rollup_layout (version INTEGER NOT NULL PRIMARY KEY)",
-        *(f"DELETE FROM {table.name} WHERE {table.key[0]} >= {_OLD}" for table in TABLES),
-        f"DELETE FROM tracking WHERE consumer = 'rollup' AND office >= {_OLD}",
-        f"DELETE FROM dead_letters WHERE office >= {_OLD} AND consumer = 'rollup'",
-        f"INSERT INTO rollup_layout (version) SELECT {LAYOUT} "
-        "WHERE NOT EXISTS (SELECT 1 FROM rollup_layout)",
     ]
 )
 ADD = "DO UPDATE SET value = rollup.value + excluded.value"

@@ -37,12 +37,17 @@ def demo_command(c: Context) -> None:
 @click.option("--port", default=8000, type=int, show_default=True)
 @pass_ctx
 def run_command(c: Context, host: str, port: int) -> None:
-    """Seed the demo into an empty store, print the demo users' tokens, and serve the API."""
+    """Seed the demo into an empty store (or bring the read models an earlier version built up
+    to date), print the demo users' tokens, and serve the API."""
     from services.demo import seed, seed_users
+    from services.upgrade import outdated, upgrade_projections
 
     platform = c.platform
     if not platform.registry.all():
         seed(platform, progress=True)
+    elif stale := outdated(platform):  # a demo kept from an earlier version: brought up to date
+        click.echo(f"upgrading the read models an earlier version built: {', '.join(stale)}")
+        upgrade_projections(platform, stale)
     tokens = seed_users(UserDirectory(platform.registry, platform.clock), demo_tokens_file(c))
     click.echo(f"demo users (kept in {demo_tokens_file(c)}): sign in at http://{host}:{port}/")
     for t in tokens:

@@ -187,3 +187,37 @@ def test_the_command_says_when_there_is_nothing_to_upgrade_and_rebuilds_by_name(
         "error: tlog keeps tlog_subject_keys across rebuilds and cannot be built beside itself: "
         "rebuild it in place (ducha projections rebuild tlog)"
     )
+
+
+def test_make_run_brings_a_kept_demos_read_models_up_to_date(tmp_path: Path) -> None:
+    from services.kafka.broker import free_port
+    from services.kafka.settings import wait_for
+
+    ducha = [str(Path(sys.executable).parent / "ducha"), "--data-dir", str(tmp_path / "var")]
+    env = {"PATH": "/usr/bin:/bin", "DUCHA_CLOCK": "2026-03-02"}
+    subprocess.run([*ducha, "demo"], env=env, check=True, capture_output=True, timeout=300)
+    read = tmp_path / "var" / "read.sqlite"
+    with closing(sqlite3.connect(read)) as db, db:  # as an earlier version left it
+        db.execute("UPDATE read_models SET version = 1 WHERE consumer = 'rollup'")
+    port = free_port()
+    server = subprocess.Popen(
+        [*ducha, "run", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        first = server.stdout.readline()
+        assert first.strip() == "upgrading the read models an earlier version built: rollup"
+
+        def version() -> int:
+            with closing(sqlite3.connect(read)) as db:
+                row = db.execute("SELECT version FROM read_models WHERE consumer = 'rollup'")
+                return int(row.fetchone()[0])
+
+        assert wait_for(lambda: version() == 2, 60)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
