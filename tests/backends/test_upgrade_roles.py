@@ -6,6 +6,8 @@ from __future__ import annotations
 import psycopg
 import pytest
 
+from projections.items import ItemsProjection
+from projections.rollup import RollupProjection
 from tests.backends.test_least_privilege import Roles, ducha, roles  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.postgres
@@ -27,7 +29,8 @@ def test_the_runtime_role_keeps_its_rights_on_upgraded_tables(roles: Roles) -> N
     assert made.returncode == 0, made.stderr
     upgraded = ducha(roles.owner, "projections", "upgrade", "items", "rollup")
     assert upgraded.returncode == 0, upgraded.stderr
-    assert upgraded.stdout.startswith("switched in items version 1, rollup version 1")
+    versions = f"items version {ItemsProjection.version}, rollup version {RollupProjection.version}"
+    assert upgraded.stdout.startswith(f"switched in {versions}: ")
     with psycopg.connect(roles.owner) as conn:
         for table in ("items", "rollup", "rollup_daily"):
             rights = conn.execute(
