@@ -1,7 +1,7 @@
 """``ducha projections upgrade``: a projection's new version built beside the live one and
 switched in, while the installation keeps serving (blue/green, ``projections.runner.upgrade``).
 May import: the standard library, psycopg's SQL composition and errors, ``projections`` (read
-stores, runner) and ``services`` (bootstrap, errors, stores' provisioning names).
+stores, runner) and ``services`` (bootstrap, errors, stores' provisioning names and grants).
 
 Beside the live read store means: PostgreSQL, the schema ``ducha_read_next`` in the same
 database (made afresh; the upgrade therefore needs a role that may create schemas, the owner
@@ -16,13 +16,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 from psycopg.errors import InsufficientPrivilege
-from psycopg.sql import SQL, Identifier
+from psycopg.sql import Identifier
 
 from projections.readstore import PostgresReadStore, ReadStore, SQLiteReadStore, Tx
 from projections.runner.upgrade import Upgraded, UpgradeError, upgrade
 from services.bootstrap import Platform
 from services.errors import ServiceError
-from services.stores.pgprovision import READ_SCHEMA, ROLES_TABLE
+from services.stores.pggrants import read_tables_grant
+from services.stores.pgprovision import ROLES_TABLE
 from services.stores.pgschema import PLATFORM_SCHEMA
 
 BESIDE_SCHEMA = "ducha_read_next"
@@ -96,22 +97,14 @@ def remove_sqlite(path: Path) -> None:
         Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
-def grant_runtime_roles(tx: Tx, tables: list[str]) -> None:
-    """The rights ``ducha migrate --grant-to`` gives on the read store's tables, on the tables
-    just switched in (they were made in another schema, where no default privileges apply)."""
+def grant_runtime_roles(tx: Tx) -> None:
+    """The rights ``ducha migrate --grant-to`` gives on the read store's tables, again: the
+    tables just switched in were made in another schema, where no default privileges apply."""
     known = tx.all(
         "SELECT to_regclass(?) IS NOT NULL AS kept", (f"{PLATFORM_SCHEMA}.{ROLES_TABLE}",)
     )
     if not known or not known[0]["kept"]:
         return  # never migrated: the one role there owns everything
-    roles = [
-        r["role_name"] for r in tx.all(f"SELECT role_name FROM {PLATFORM_SCHEMA}.{ROLES_TABLE}")
-    ]
     conn = tx.conn  # type: ignore[attr-defined]
-    for role in roles:
-        for table in tables:
-            conn.execute(
-                SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON {}.{} TO {}").format(
-                    Identifier(READ_SCHEMA), Identifier(table), Identifier(role)
-                )
-            )
+    for row in tx.all(f"SELECT role_name FROM {PLATFORM_SCHEMA}.{ROLES_TABLE}"):
+        conn.execute(read_tables_grant(Identifier(row["role_name"])))

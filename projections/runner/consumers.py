@@ -80,10 +80,10 @@ class Consumers:
         self._states: OrderedDict[str, States] = OrderedDict()
         self._for_managers: OrderedDict[str, States] = OrderedDict()
         self._draining = False
-        others = self._built_by_others()
+        versions = self._claim_versions()
         for projection in projections:
-            if projection.name in others:  # shown to the gate (migrate records it), not run:
-                read.wanted(  # it may not fit the other version's tables (the upgrade's job)
+            if versions[projection.name] != projection.version:  # shown to the gate (migrate
+                read.wanted(  # records it), not run: it may not fit the other version's tables
                     [s for s in projection.ddl.split(";") if s.strip()]
                     + [add_column_sql(*added) for added in projection.added_columns]
                 )
@@ -91,24 +91,12 @@ class Consumers:
             read.ensure(projection.ddl)
             for table, column, definition in projection.added_columns:
                 read.add_columns(table, [(column, definition)])
-        self._claim_versions()
 
-    def _built_by_others(self) -> set[str]:
-        """The projections whose live rows another version built (as ``_claim_versions``
-        will say): their DDL is shown to the read store's gate, not run."""
-        with self.read.transaction() as tx:
-            known = {r["consumer"]: int(r["version"]) for r in tx.all(VERSIONS_SQL)}
-            return {
-                p.name
-                for p in self.projections
-                if known.get(p.name, 1 if tx.all(BUILT_SQL, [p.name]) else p.version) != p.version
-            }
-
-    def _claim_versions(self) -> None:
-        """Say which version built each projection's rows where nobody has yet: this one's
-        for rows not built yet, version 1 for rows built before versions were kept. A
-        projection whose rows another version built is left alone here (``other_version``),
-        and said once."""
+    def _claim_versions(self) -> dict[str, int]:
+        """Which version built each projection's rows, saying so where nobody has yet: this
+        one's for rows not built yet, version 1 for rows built before versions were kept. A
+        projection whose rows another version built is left alone (``other_version``), its
+        DDL not run, and said once."""
         with self.read.transaction() as tx:
             known = {r["consumer"]: int(r["version"]) for r in tx.all(VERSIONS_SQL)}
             for p in self.projections:
@@ -129,6 +117,7 @@ class Consumers:
                     if known[p.name] < p.version
                     else "upgrade this process",
                 )
+        return known
 
     def other_version(self, versions: dict[str, int]) -> set[str]:
         """The projections whose rows another version of them built (absent: version 1)."""

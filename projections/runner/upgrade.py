@@ -54,10 +54,10 @@ def upgrade(
     beside: ReadStore,
     names: list[str],
     progress: Callable[[int], None] | None = None,
-    grant: Callable[[Tx, list[str]], None] | None = None,
+    grant: Callable[[Tx], None] | None = None,
 ) -> Upgraded:
     """Build ``names`` (this process's versions) in ``beside``, then switch them into the
-    live read store; ``grant(tx, tables)`` runs in the switching transaction."""
+    live read store; ``grant(tx)`` runs in the switching transaction."""
     chosen = [p for p in live.projections if p.name in names]
     for p in chosen:
         if p.kept:
@@ -84,7 +84,7 @@ def upgrade(
         for p in chosen:
             tx.execute(SET_VERSION_SQL, (p.name, p.version))
         if grant is not None:
-            grant(tx, tables)
+            grant(tx)
 
     switch(live.read, beside, tables, names, lambda tx: tx.lock(ALL_OFFICES), record)
     return Upgraded({p.name: p.version for p in chosen}, replayed, caught_up)

@@ -93,6 +93,14 @@ def grant(pool: ConnectionPool[Connection[DictRow]], role: str) -> Granted:
     return Granted(role, len(offices), tuple(warnings))
 
 
+def read_tables_grant(r: Identifier) -> Composed:
+    """The runtime role's rights on every table the read store has now (also those a blue/green
+    upgrade moved in from another schema, where the default privileges did not apply)."""
+    return SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {} TO {}").format(
+        Identifier(READ_SCHEMA), r
+    )
+
+
 def grants(r: Identifier, database: str) -> list[SQL | Composed]:
     platform, read = Identifier(PLATFORM_SCHEMA), Identifier(READ_SCHEMA)
     return [
@@ -108,9 +116,7 @@ def grants(r: Identifier, database: str) -> list[SQL | Composed]:
             r,
         ),
         SQL("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {} TO {}").format(platform, r),
-        SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {} TO {}").format(
-            read, r
-        ),
+        read_tables_grant(r),
         SQL("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {} TO {}").format(read, r),
         SQL(
             "ALTER DEFAULT PRIVILEGES IN SCHEMA {} "

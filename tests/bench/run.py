@@ -49,6 +49,7 @@ from tests.bench.kafka import kafka_figures
 from tests.bench.public import public_figure
 from tests.bench.rollup import hierarchy
 from tests.bench.scale import scale_figures, scale_rebuild_events
+from tests.bench.scale_rebuild import read_and_decode
 from tests.bench.timetravel import time_travel_figure
 from tests.bench.tlog import tlog_figures
 from tests.bench.web import web_figure
@@ -201,14 +202,8 @@ def rebuild_figure(settings: Settings, offices: int, items: int, rounds: int) ->
         every = [office.code for office in platform.registry.all()]
 
         def decode() -> tuple[float, int]:
-            start, count = time.perf_counter(), 0
-            for code in every:
-                store, position = platform.backend.store(code), 0
-                while batch := store.recorder.select_notifications(position + 1, 500):
-                    for notification in batch:
-                        store.mapper.to_domain_event(notification)
-                    position = batch[-1].id
-                    count += len(batch)
+            start = time.perf_counter()
+            count = read_and_decode(platform, every)
             return time.perf_counter() - start, count
 
         def rebuild() -> tuple[float, int]:
