@@ -8,11 +8,21 @@ start is timed on both sides. Target: jobs 2 / its baseline ≥ 0.4. Growth: the
 with 10⁵ events first, then 9 × 10⁵ more written to the same offices; time per event at 10⁶
 over time per event at 10⁵ must be at most 1 (linear), ``GROWTH_SLACK`` allowing for the
 noise of a shared machine. Runnable alone: ``python -m tests.bench.scale_rebuild``.
+
+At the larger size it also measures how near the target a rebuild *could* come (``floors``):
+the same processes reading, decoding and preparing every projection's rows with nothing
+written (``project_share``), and the database writing the rebuilt tables' final rows with no
+Python at all (``write_floor``: each table copied into an empty one with its indexes, in one
+``INSERT … SELECT``). A rebuild does both and more (rows written again as later batches
+change them, the roll-up's ancestors once per transaction), on the same two cores; so its
+time is at least the projecting plus half the writing (PostgreSQL's server shares the cores),
+and on SQLite, whose one writer serves both processes in turn, at least the writing.
 """
 
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import sys
 import tempfile
 import time
@@ -24,6 +34,10 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 
+import projections.runner as tuning
+from projections.readstore.postgres import PostgresReadStore
+from projections.readstore.sqlite import SQLiteReadStore
+from projections.runner import States, bulk
 from services.bootstrap import Platform, Settings, build_platform
 from services.rebuild_jobs import rebuild_in_jobs, shares
 from tests.bench.bulk import plan, register_hierarchy, write_events
@@ -58,17 +72,128 @@ def decode_share(settings: Settings, offices: list[str]) -> int:
         platform.close()
 
 
-def decode(platform: Platform, jobs: int) -> Timing:
-    """The baseline with ``jobs`` processes (one: in this process, as the rebuild is)."""
+def project(platform: Platform, offices: list[str]) -> int:
+    """A rebuild's projecting half alone: each office's log read, decoded and replayed, and
+    every projection's rows prepared in the rebuild's own batches, with nothing written;
+    returns the events."""
+    runner, count = platform.runner, 0
+    chosen = runner.projections
+    with bulk():
+        for code in offices:
+            store, position = platform.backend.store(code), 0
+            states = States(store, tuning.REBUILD_STATES)
+            while read := store.recorder.select_notifications(position + 1, tuning.REBUILD_BATCH):
+                events, failure = runner._decode(store, read)
+                assert failure is None, failure
+                runner._prepare(code, states, chosen, events)
+                position = read[-1].id
+                count += len(read)
+    return count
+
+
+def project_share(settings: Settings, offices: list[str]) -> int:
+    platform = build_platform(settings, catch_up=False)
+    try:
+        return project(platform, offices)
+    finally:
+        platform.close()
+
+
+def in_processes(
+    platform: Platform,
+    jobs: int,
+    alone: Callable[[Platform, list[str]], int],
+    share: Callable[[Settings, list[str]], int],
+) -> Timing:
+    """``alone`` over every office in this process (``jobs`` 1), or ``share`` in ``jobs``
+    processes, each over its share of offices (balanced by events, as the rebuild's)."""
     offices = [o.code for o in platform.registry.all()]
     start = time.perf_counter()
     if jobs == 1:
-        count = read_and_decode(platform, offices)
+        count = alone(platform, offices)
     else:
         parts = shares(platform.backend.last_ids(offices), jobs)
         with ProcessPoolExecutor(len(parts), mp_context=get_context("spawn")) as pool:
-            count = sum(pool.map(decode_share, [platform.settings] * len(parts), parts))
+            count = sum(pool.map(share, [platform.settings] * len(parts), parts))
     return time.perf_counter() - start, count
+
+
+def decode(platform: Platform, jobs: int) -> Timing:
+    """The baseline with ``jobs`` processes (one: in this process, as the rebuild is)."""
+    return in_processes(platform, jobs, read_and_decode, decode_share)
+
+
+def write_floor(platform: Platform) -> float:
+    """Seconds the database takes to write the read store's rows as they stand (after a
+    rebuild) into empty copies of its tables, indexes included, one ``INSERT … SELECT`` per
+    table, with no Python per row: what writing the rebuilt rows costs at the least."""
+    read = platform.read
+    if isinstance(read, SQLiteReadStore):
+        source = Path(str(read.path))
+        copy = source.with_name("floor.sqlite")
+        conn = sqlite3.connect(copy, isolation_level=None)
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("ATTACH ? AS source", (str(source),))
+            ddl = conn.execute(
+                "SELECT type, name, sql FROM source.sqlite_master "
+                "WHERE sql IS NOT NULL ORDER BY type DESC"  # tables, then indexes
+            ).fetchall()
+            for _, _, sql in ddl:
+                conn.execute(sql)
+            start = time.perf_counter()
+            for kind, name, _ in ddl:
+                if kind == "table":
+                    conn.execute("BEGIN")
+                    conn.execute(f'INSERT INTO main."{name}" SELECT * FROM source."{name}"')
+                    conn.execute("COMMIT")
+            return time.perf_counter() - start
+        finally:
+            conn.close()
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{copy}{suffix}").unlink(missing_ok=True)
+    assert isinstance(read, PostgresReadStore), read
+    schema, url = read.schema, platform.settings.database_url
+    assert url is not None
+    with psycopg.connect(url, autocommit=True) as conn:
+        tables = [
+            r[0]
+            for r in conn.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = %s", (schema,)
+            ).fetchall()
+        ]
+        conn.execute("DROP SCHEMA IF EXISTS ducha_floor CASCADE")
+        conn.execute("CREATE SCHEMA ducha_floor")
+        try:
+            for table in tables:
+                conn.execute(
+                    f"CREATE TABLE ducha_floor.{table} (LIKE {schema}.{table} INCLUDING ALL)"
+                )
+            start = time.perf_counter()
+            for table in tables:
+                conn.execute(f"INSERT INTO ducha_floor.{table} SELECT * FROM {schema}.{table}")
+            return time.perf_counter() - start
+        finally:
+            conn.execute("DROP SCHEMA ducha_floor CASCADE")
+
+
+def floors(name: str, platform: Platform, events: int, taken: dict[tuple[str, int], float]) -> None:
+    """How near the target a rebuild could come on this machine (see the module's docstring)."""
+    projecting, count = in_processes(platform, 2, project, project_share)
+    assert count == events, (count, events)
+    writing = write_floor(platform)
+    least = projecting + writing / 2
+    decoded = taken["decode", 2]
+    if platform.read.dialect == "sqlite":
+        least = max(least, writing)
+    print(
+        f"{name:10} floors at {events:,}: projecting alone (2 processes, nothing written) "
+        f"{projecting:.0f} s; writing the final rows alone (no Python) {writing:.0f} s; "
+        f"so a --jobs 2 rebuild takes ≥ {least:.0f} s here: ratio at most "
+        f"{decoded / least:.2f} (measured {decoded / taken['rebuild', 2]:.2f})",
+        flush=True,
+    )
 
 
 def rebuild(platform: Platform, jobs: int) -> Timing:
@@ -118,6 +243,7 @@ def backend_figures(name: str, settings: Settings, events: int, small: int) -> l
         wrote = write_events(settings, more, seed=2)
         print(f"{name:10} {events - small:,} more events written in {wrote:.0f} s", flush=True)
         at_large = measure(platform, events)
+        floors(name, platform, events, at_large)
     finally:
         platform.close()
     return report(name, events, small, at_small, at_large)
