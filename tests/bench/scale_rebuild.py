@@ -123,10 +123,11 @@ def decode(platform: Platform, jobs: int) -> Timing:
     return in_processes(platform, jobs, read_and_decode, decode_share)
 
 
-def write_floor(platform: Platform) -> float:
+def write_floor(platform: Platform) -> Timing:
     """Seconds the database takes to write the read store's rows as they stand (after a
     rebuild) into empty copies of its tables, indexes included, one ``INSERT … SELECT`` per
-    table, with no Python per row: what writing the rebuilt rows costs at the least."""
+    table, with no Python per row: what writing the rebuilt rows costs at the least; and how
+    many rows it wrote. The copies are dropped."""
     read = platform.read
     if isinstance(read, SQLiteReadStore):
         source = Path(str(read.path))
@@ -142,13 +143,16 @@ def write_floor(platform: Platform) -> float:
             ).fetchall()
             for _, _, sql in ddl:
                 conn.execute(sql)
-            start = time.perf_counter()
+            start, rows = time.perf_counter(), 0
             for kind, name, _ in ddl:
                 if kind == "table":
                     conn.execute("BEGIN")
-                    conn.execute(f'INSERT INTO main."{name}" SELECT * FROM source."{name}"')
+                    copied = conn.execute(
+                        f'INSERT INTO main."{name}" SELECT * FROM source."{name}"'
+                    )
+                    rows += copied.rowcount
                     conn.execute("COMMIT")
-            return time.perf_counter() - start
+            return time.perf_counter() - start, rows
         finally:
             conn.close()
             for suffix in ("", "-wal", "-shm"):
@@ -170,10 +174,13 @@ def write_floor(platform: Platform) -> float:
                 conn.execute(
                     f"CREATE TABLE ducha_floor.{table} (LIKE {schema}.{table} INCLUDING ALL)"
                 )
-            start = time.perf_counter()
+            start, rows = time.perf_counter(), 0
             for table in tables:
-                conn.execute(f"INSERT INTO ducha_floor.{table} SELECT * FROM {schema}.{table}")
-            return time.perf_counter() - start
+                copied = conn.execute(
+                    f"INSERT INTO ducha_floor.{table} SELECT * FROM {schema}.{table}"
+                )
+                rows += copied.rowcount
+            return time.perf_counter() - start, rows
         finally:
             conn.execute("DROP SCHEMA ducha_floor CASCADE")
 
@@ -182,7 +189,7 @@ def floors(name: str, platform: Platform, events: int, taken: dict[tuple[str, in
     """How near the target a rebuild could come on this machine (see the module's docstring)."""
     projecting, count = in_processes(platform, 2, project, project_share)
     assert count == events, (count, events)
-    writing = write_floor(platform)
+    writing, _ = write_floor(platform)
     least = projecting + writing / 2
     decoded = taken["decode", 2]
     if platform.read.dialect == "sqlite":
