@@ -58,6 +58,13 @@ class SQLiteTx(Tx):
             )
 
 
+WAL_LIMIT = 64 * 1024 * 1024
+"""Bytes of write-ahead log kept once it has been copied back into the file. SQLite reuses the
+log rather than shrink it, so without a limit it would keep the size of the largest
+transaction it ever held: gigabytes after a rebuild of 10⁶ events, for as long as the server
+runs."""
+
+
 class SQLiteReadStore(ReadStore):
     """``DATA/read.sqlite`` (or ``:memory:`` for time travel). One connection, one lock."""
 
@@ -73,6 +80,7 @@ class SQLiteReadStore(ReadStore):
         self.conn.row_factory = sqlite3.Row
         if str(path) != ":memory:":
             self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute(f"PRAGMA journal_size_limit={WAL_LIMIT}")
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self.lock = threading.RLock()
         self.ensure(TRACKING_DDL + ";" + DEAD_LETTERS_DDL + ";" + READ_MODELS_DDL)

@@ -187,3 +187,27 @@ def test_dead_letters_stop_a_consumer_and_count_attempts_on_the_same_event(
         tx.set_positions("a", {"items": 7})
         assert tx.end_retrying(None, ["items"]) == 1
         assert tx.dead_letters() == []
+
+
+def test_the_sqlite_log_shrinks_back_after_a_large_transaction(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rebuild's transactions fill the write-ahead log; once it is copied back into the file,
+    the next write cuts it to the limit, instead of keeping its largest size for good."""
+    import projections.readstore.sqlite as sqlite_store
+
+    monkeypatch.setattr(sqlite_store, "WAL_LIMIT", 64 * 1024)
+    read = SQLiteReadStore(tmp_path / "read.sqlite")
+    log = tmp_path / "read.sqlite-wal"
+    try:
+        read.ensure(NOTES.create())
+        with read.transaction() as tx:  # several megabytes in one transaction
+            tx.write(NOTES, [("o", str(n), "长" * 400, n, None, n) for n in range(5000)])
+        grown = log.stat().st_size
+        assert grown > 4 * 1024 * 1024
+        with read.transaction() as tx:  # the log, copied back at the last commit, starts over
+            tx.write(NOTES, [("o", "last", "短", 1, None, 1)])
+        assert log.stat().st_size <= 64 * 1024
+        assert read.all("SELECT count(*) AS n FROM notes")[0]["n"] == 5001
+    finally:
+        read.close()
