@@ -61,7 +61,7 @@ class SQLiteTx(Tx):
 WAL_LIMIT = 64 * 1024 * 1024
 """Bytes of write-ahead log kept once it has been copied back into the file. SQLite reuses the
 log rather than shrink it, so without a limit it would keep the size of the largest
-transaction it ever held: gigabytes after a rebuild of 10⁶ events, for as long as the server
+transaction it ever held (240 MB after a rebuild of 10⁵ events), for as long as the server
 runs."""
 
 
