@@ -296,12 +296,16 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="ducha-bench-") as tmp:
         root = Path(tmp)
         server = server_url(args, root)
+        lap = Laps()
         if only == "scale":
             events = scale_rebuild_events(default=1_000_000)
-            return 0 if all(scale_figures(root, server, events)) else 1
-        passed = everything_else(args, root, server)
-        (root / "scale").mkdir()
-        passed.extend(scale_figures(root / "scale", server, scale_rebuild_events(10_000)))
+            passed = scale_figures(root, server, events)
+        else:
+            passed = everything_else(args, root, server, lap)
+            (root / "scale").mkdir()
+            passed.extend(scale_figures(root / "scale", server, scale_rebuild_events(10_000)))
+        lap("scale")
+        lap.report()
     return 0 if all(passed) else 1
 
 
@@ -311,7 +315,29 @@ def server_url(args: argparse.Namespace, root: Path) -> str:
     return url.replace("/ducha_bench?", "/postgres?")
 
 
-def everything_else(args: argparse.Namespace, root: Path, server: str) -> list[bool]:
+class Laps:
+    """Each section's seconds, said at the end: a full run has a budget of 15 minutes."""
+
+    BUDGET = 900
+
+    def __init__(self) -> None:
+        self.start = self.last = time.perf_counter()
+        self.taken: list[tuple[str, float]] = []
+
+    def __call__(self, section: str) -> None:
+        now = time.perf_counter()
+        self.taken.append((section, now - self.last))
+        self.last = now
+
+    def report(self) -> None:
+        total = time.perf_counter() - self.start
+        print(
+            f"the benchmarks took {total:.0f} s (a full run's budget: {self.BUDGET} s): "
+            + ", ".join(f"{section} {seconds:.0f} s" for section, seconds in self.taken)
+        )
+
+
+def everything_else(args: argparse.Namespace, root: Path, server: str, lap: Laps) -> list[bool]:
     print(f"throughput: {args.items} items × {COMMANDS_PER_ITEM} commands, best of {args.rounds}")
     print("write path (services layer, consumers detached) vs bare eventsourcing:")
     ratios = [measure("sqlite", sqlite_pair(root), args.items, args.rounds)]
@@ -320,15 +346,18 @@ def everything_else(args: argparse.Namespace, root: Path, server: str) -> list[b
     print("embedded end to end (read side current when each command returns):")
     measure("sqlite", sqlite_pair(root, pump=True), args.items, args.rounds, None)
     measure("postgres", postgres_pair(url, pump=True), args.items, args.rounds, None)
+    lap("write path")
     print(f"rebuild: {args.offices} offices × {args.items} items × {COMMANDS_PER_ITEM} events:")
     passed = [r >= TARGET for r in ratios]
     rebuild_url = fresh_database(url, "ducha_rebuild")
     for settings in (Settings(data_dir=root / "rebuild"), Settings(database_url=rebuild_url)):
         passed.append(rebuild_figure(settings, args.offices, args.items, args.rounds))
+    lap("rebuild")
     print("time travel: the root's roll-up as of a past instant, 331 offices, 20 days:")
     travel_url = fresh_database(url, "ducha_time_travel")
     for settings in (Settings(data_dir=root / "travel"), Settings(database_url=travel_url)):
         passed.append(time_travel_figure(settings, 20, args.rounds))
+    lap("time travel")
     ledger_url = fresh_database(url, "ducha_tlog")
     passed.extend(
         tlog_figures(
@@ -339,6 +368,7 @@ def everything_else(args: argparse.Namespace, root: Path, server: str) -> list[b
             rounds=args.rounds,
         )
     )
+    lap("ledger")
     print(
         f"HTTP report-progress, {args.clients} clients × {args.per_client} commands "
         "(gunicorn workers × threads) vs the services layer with the same clients:"
@@ -352,8 +382,10 @@ def everything_else(args: argparse.Namespace, root: Path, server: str) -> list[b
     passed.append(export_figure(root / "export"))
     passed.append(cockpit_figure(root))
     passed.append(public_figure(root))
+    lap("HTTP and screens")
     print("Kafka (Tansu broker, PostgreSQL stores):")
     passed.extend(kafka_figures(url.replace("/ducha_bench?", "/postgres?")))
+    lap("Kafka")
     offices = len(hierarchy()) + 1
     print(f"roll-up at the root of {offices} offices, {args.queries} queries each:")
     sqlite_stores = (
@@ -372,6 +404,7 @@ def everything_else(args: argparse.Namespace, root: Path, server: str) -> list[b
                 store.close()
                 if isinstance(store, PostgresReadStore):
                     store.pool.close()
+    lap("roll-up query")
     return passed
 
 
