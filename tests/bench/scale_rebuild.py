@@ -28,6 +28,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 from multiprocessing import get_context
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -51,6 +52,8 @@ GROWTH_SLACK = 1.15
 
 Timing = tuple[float, int]
 """(seconds, events)."""
+Work = Callable[[Platform, list[str]], int]
+"""What a process does over its offices; returns the events."""
 
 
 def read_and_decode(platform: Platform, offices: list[str]) -> int:
@@ -66,11 +69,11 @@ def read_and_decode(platform: Platform, offices: list[str]) -> int:
     return count
 
 
-def decode_share(settings: Settings, offices: list[str]) -> int:
-    """One baseline process: its own platform, then its share of offices."""
+def in_own_platform(work: Work, settings: Settings, offices: list[str]) -> int:
+    """One process of several: its own platform, then ``work`` over its share of offices."""
     platform = build_platform(settings, catch_up=False)
     try:
-        return read_and_decode(platform, offices)
+        return work(platform, offices)
     finally:
         platform.close()
 
@@ -94,28 +97,16 @@ def project(platform: Platform, offices: list[str]) -> int:
     return count
 
 
-def project_share(settings: Settings, offices: list[str]) -> int:
-    platform = build_platform(settings, catch_up=False)
-    try:
-        return project(platform, offices)
-    finally:
-        platform.close()
-
-
-def in_processes(
-    platform: Platform,
-    jobs: int,
-    alone: Callable[[Platform, list[str]], int],
-    share: Callable[[Settings, list[str]], int],
-) -> Timing:
-    """``alone`` over every office in this process (``jobs`` 1), or ``share`` in ``jobs``
-    processes, each over its share of offices (balanced by events, as the rebuild's)."""
+def in_processes(platform: Platform, jobs: int, work: Work) -> Timing:
+    """``work`` over every office in this process (``jobs`` 1), or in ``jobs`` processes,
+    each over its share of offices (balanced by events, as the rebuild's)."""
     offices = [o.code for o in platform.registry.all()]
     start = time.perf_counter()
     if jobs == 1:
-        count = alone(platform, offices)
+        count = work(platform, offices)
     else:
         parts = shares(platform.backend.last_ids(offices), jobs)
+        share = partial(in_own_platform, work)
         with ProcessPoolExecutor(len(parts), mp_context=get_context("spawn")) as pool:
             count = sum(pool.map(share, [platform.settings] * len(parts), parts))
     return time.perf_counter() - start, count
@@ -123,7 +114,7 @@ def in_processes(
 
 def decode(platform: Platform, jobs: int) -> Timing:
     """The baseline with ``jobs`` processes (one: in this process, as the rebuild is)."""
-    return in_processes(platform, jobs, read_and_decode, decode_share)
+    return in_processes(platform, jobs, read_and_decode)
 
 
 def write_floor(platform: Platform) -> Timing:
@@ -190,7 +181,7 @@ def write_floor(platform: Platform) -> Timing:
 
 def floors(name: str, platform: Platform, events: int, taken: dict[tuple[str, int], float]) -> None:
     """How near the target a rebuild could come on this machine (see the module's docstring)."""
-    projecting, count = in_processes(platform, 2, project, project_share)
+    projecting, count = in_processes(platform, 2, project)
     assert count == events, (count, events)
     writing, _ = write_floor(platform)
     least = projecting + writing / 2

@@ -18,3 +18,15 @@ def ducha(settings: Settings) -> Iterator[Platform]:
     build_hierarchy(platform)
     yield platform
     platform.close()
+
+
+@pytest.fixture
+def busy(settings: Settings) -> Platform:
+    """The test hierarchy after a seeded mix of every kind of step (``scenario``); the test
+    closes it."""
+    from tests.projections.test_rebuild_jobs import scenario
+
+    p = build_platform(settings, clock=FixedClock("2026-03-02"))
+    build_hierarchy(p)
+    scenario(p)
+    return p

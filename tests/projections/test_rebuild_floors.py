@@ -7,23 +7,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import psycopg
-import pytest
 
 from projections.readstore.postgres import PostgresReadStore
-from services.bootstrap import Platform, Settings, build_platform
-from tests.bench.scale_rebuild import in_processes, project, project_share, write_floor
-from tests.conftest import FixedClock
+from services.bootstrap import Platform
+from tests.bench.scale_rebuild import in_processes, project, write_floor
 from tests.projections.test_golden_rebuild import dump
-from tests.projections.test_rebuild_jobs import scenario
-from tests.scenario import build_hierarchy
-
-
-@pytest.fixture
-def busy(settings: Settings) -> Platform:
-    p = build_platform(settings, clock=FixedClock("2026-03-02"))
-    build_hierarchy(p)
-    scenario(p)
-    return p
 
 
 def row_counts(p: Platform) -> dict[str, int]:
@@ -44,7 +32,7 @@ def test_projecting_alone_prepares_every_event_and_writes_nothing(busy: Platform
         events = sum(busy.backend.last_ids(offices).values())
         assert events > 50
         assert project(busy, offices) == events
-        assert in_processes(busy, 2, project, project_share)[1] == events
+        assert in_processes(busy, 2, project)[1] == events
         assert dump(busy) == before and row_counts(busy) == counts
     finally:
         busy.close()

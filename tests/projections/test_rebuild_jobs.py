@@ -35,14 +35,6 @@ def scenario(p: Platform, steps: int = 300, seed: int = 5) -> None:
         attempt(p, clock, op, rng.randrange(100), rng.randrange(100), rng.randrange(4))
 
 
-@pytest.fixture
-def busy(settings: Settings) -> Platform:
-    p = build_platform(settings, clock=FixedClock("2026-03-02"))
-    build_hierarchy(p)
-    scenario(p)
-    return p
-
-
 def env_for(settings: Settings) -> dict[str, str]:
     env = {**os.environ, "DUCHA_DATA_DIR": str(settings.data_dir), "DUCHA_CLOCK": "2026-06-01"}
     env.pop("DUCHA_DATABASE_URL", None)
