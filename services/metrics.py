@@ -14,11 +14,13 @@ own (``ducha relay run`` and ``ducha worker run`` with ``--metrics-port``).
 
 from __future__ import annotations
 
+import glob
 import os
 import shutil
 import tempfile
 import threading
 from collections.abc import Iterable, Iterator
+from contextlib import suppress
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -172,9 +174,12 @@ def use_multiprocess(directory: Path | None = None) -> Path:
 
 
 def stop_multiprocess(directory: Path, remove: bool) -> None:
-    """Leave multiprocess mode; ``remove`` the directory (one ``use_multiprocess`` made)."""
+    """Leave multiprocess mode (counters built in it are built anew); ``remove`` the
+    directory (one ``use_multiprocess`` made)."""
     os.environ.pop(MULTIPROC_ENV, None)
     values.ValueClass = values.get_value_class()  # type: ignore[no-untyped-call]
+    with _Process.lock:
+        _Process.registry = _Process.counters = None
     if remove:
         shutil.rmtree(directory, ignore_errors=True)
 
@@ -200,11 +205,26 @@ class Joined:
             yield from c.collect()
 
 
+class _Files(multiprocess.MultiProcessCollector):
+    """Every process's files summed, except files still empty. prometheus-client makes a
+    process's file first and sizes it after, so a scrape at that instant read a file of 0
+    bytes and failed whole (a 500 on ``/metrics``; prometheus/client_python#1199); a worker
+    killed at that instant would leave it so for good. An empty file has nothing recorded."""
+
+    def collect(self) -> Any:
+        files = []
+        for found in glob.glob(os.path.join(self._path, "*.db")):
+            with suppress(FileNotFoundError):  # gone since the glob: as the library's own
+                if os.path.getsize(found) >= 8:  # its header: bytes used, then padding
+                    files.append(found)
+        return self.merge(files, accumulate=True)  # type: ignore[no-untyped-call]
+
+
 def own_collector() -> Collector:
     """This process's counters, or, in multiprocess mode, every process's summed."""
     directory = multiprocess_dir()
     if directory:
-        collector: Collector = multiprocess.MultiProcessCollector(None, path=directory)  # type: ignore[no-untyped-call]
+        collector: Collector = _Files(None, path=directory)  # type: ignore[no-untyped-call]
         return collector
     counters()
     assert _Process.registry is not None
