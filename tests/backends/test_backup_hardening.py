@@ -23,7 +23,6 @@ import stat
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -40,20 +39,11 @@ from services.bootstrap import Settings, build_platform
 from services.calendar import DEFAULT_DATA_FILE
 from services.provision import migrate
 from services.stores import pgprovision
+from tests.backends.test_backup_refusals import empty_target
 from tests.conftest import FixedClock, fresh_database, with_database
 from tests.scenario import ADMIN, build_hierarchy, new_item, person
 
 NEWCOMER = "欧阳新来"  # named by no scenario: the tlog projection has no key for them yet
-
-
-@contextmanager
-def empty_target(settings: Settings, request: pytest.FixtureRequest) -> Iterator[Settings]:
-    data_dir = settings.data_dir.parent / "restored"
-    if not settings.database_url:
-        yield replace(settings, data_dir=data_dir)
-        return
-    with fresh_database(request.getfixturevalue("pg_server_url")) as url:
-        yield replace(settings, data_dir=data_dir, database_url=url)
 
 
 def with_password(url: str, secret: str, user: str | None = None) -> str:
